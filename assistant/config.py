@@ -1,0 +1,77 @@
+"""Configuration, read from the environment (and `.env`) in exactly one place.
+
+Every setting has a working default, so a fresh clone runs with no `.env` at all:
+SQLite files under `var/`, everything bound to localhost.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime settings. Build with :func:`load_settings`; tests pass overrides."""
+
+    root: Path = PROJECT_ROOT
+    database_url: str = ""
+    knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
+    spacy_model_dir: Path = PROJECT_ROOT / "var" / "spacy" / "da_lookup"
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_host: str = "127.0.0.1"
+    action_port: int = 5055
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    retention_days: int = 30
+    log_level: str = "INFO"
+
+    @property
+    def var_dir(self) -> Path:
+        return self.root / "var"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.action_host}:{self.action_port}/webhook"
+
+
+def load_settings(
+    env: dict[str, str] | None = None, root: Path = PROJECT_ROOT
+) -> Settings:
+    """Read settings from `env` (default: `.env` overlaid by the process environment)."""
+    if env is None:
+        file_values = {k: v for k, v in dotenv_values(root / ".env").items() if v is not None}
+        env = {**file_values, **os.environ}
+    var = root / "var"
+    web_port = int(env.get("WEB_PORT", "8080"))
+    default_origins = f"http://localhost:{web_port},http://127.0.0.1:{web_port}"
+    return Settings(
+        root=root,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'knowledge.db'}",
+        knowledge_dir=Path(env.get("KNOWLEDGE_DIR") or root / "data" / "knowledge"),
+        spacy_model_dir=Path(env.get("SPACY_MODEL_DIR") or var / "spacy" / "da_lookup"),
+        rasa_host=env.get("RASA_HOST", "127.0.0.1"),
+        rasa_port=int(env.get("RASA_PORT", "5005")),
+        action_host=env.get("ACTION_HOST", "127.0.0.1"),
+        action_port=int(env.get("ACTION_PORT", "5055")),
+        web_host=env.get("WEB_HOST", "127.0.0.1"),
+        web_port=web_port,
+        cors_origins=_split(env.get("CORS_ORIGINS", default_origins)),
+        retention_days=int(env.get("RETENTION_DAYS", "30")),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )

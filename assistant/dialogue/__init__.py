@@ -1,0 +1,1 @@
+"""Dialogue logic behind the Rasa actions: answers composed from the knowledge base."""

@@ -1,0 +1,1 @@
+"""Evaluation commands that write reports to reports/ (never timed unit tests)."""

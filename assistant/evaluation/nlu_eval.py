@@ -1,0 +1,269 @@
+"""Held-out NLU evaluation of this pipeline against two peers, written to reports/.
+
+    assistant eval nlu            train all three on data/nlu, test on tests/nlu/heldout.yml
+    assistant eval nlu --gate     only this project's trained model; non-zero exit below
+                                  the quality bar (used by `make test`)
+
+Scoring: the intent the assistant acts on, with `nlu_fallback` counted as `out_of_scope`
+(both mean "not a support topic": the person is shown what the assistant can do).
+Entity F1 compares municipality values (normalised official names) per example.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import platform
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import PROJECT_ROOT
+from assistant.evaluation.nlu_data import Example, load_examples
+
+HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
+NLU_DIR = PROJECT_ROOT / "data" / "nlu"
+MASSIVE = PROJECT_ROOT.parent / "shared" / "reference" / "massive_da-DK_train.jsonl"
+CRISIS = ("emergency", "suicidal_crisis")
+SUPPORT = {"ask_housing", "ask_economy", "ask_violence", "ask_addiction", "ask_loneliness",
+           "ask_employment", "ask_disability", "ask_mental_health", "ask_health",
+           "ask_relatives", "emergency", "suicidal_crisis"}
+GATE_MACRO_F1 = 0.90
+
+Predictor = Callable[[Sequence[str]], list[tuple[str, tuple[tuple[str, str], ...]]]]
+
+
+@dataclass
+class Result:
+    name: str
+    macro_f1: float
+    per_intent: dict[str, dict[str, float]]
+    entity_f1: float | None
+    oos_recall: float
+    crisis_recall: dict[str, float]
+    errors: list[dict[str, str]]
+    massive_support_rate: float | None = None
+    massive_support_examples: list[str] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+
+def _label(intent: str) -> str:
+    return "out_of_scope" if intent == "nlu_fallback" else intent
+
+
+def score(name: str, gold: Sequence[Example],
+          predicted: Sequence[tuple[str, tuple[tuple[str, str], ...]]],
+          with_entities: bool = True) -> Result:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y_true = [g.intent for g in gold]
+    y_pred = [_label(p[0]) for p in predicted]
+    labels = sorted(set(y_true))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels,
+                                                 zero_division=0)
+    per_intent = {label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                          "support": int(s[i])} for i, label in enumerate(labels)}
+    macro = float(sum(f) / len(f))
+    entity_f1 = None
+    if with_entities:
+        tp = fp = fn = 0
+        for g, (_, ents) in zip(gold, predicted, strict=True):
+            gold_vals = Counter(v for e, v in g.entities if e == "municipality")
+            pred_vals = Counter(v for e, v in ents if e == "municipality")
+            overlap = sum((gold_vals & pred_vals).values())
+            tp += overlap
+            fp += sum(pred_vals.values()) - overlap
+            fn += sum(gold_vals.values()) - overlap
+        entity_f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+    errors = [{"text": g.text, "gold": g.intent, "predicted": y_pred[i]}
+              for i, g in enumerate(gold) if y_pred[i] != g.intent]
+    return Result(
+        name=name, macro_f1=macro, per_intent=per_intent, entity_f1=entity_f1,
+        oos_recall=per_intent.get("out_of_scope", {}).get("recall", 0.0),
+        crisis_recall={c: per_intent.get(c, {}).get("recall", 0.0) for c in CRISIS},
+        errors=errors,
+    )
+
+
+def rasa_predictor(model_path: Path) -> Predictor:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+
+    def predict(texts: Sequence[str]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        async def run() -> list[dict]:
+            return [await agent.parse_message(t) for t in texts]
+
+        parsed = asyncio.run(run())
+        return [((m.get("intent") or {}).get("name") or "nlu_fallback",
+                 tuple((e["entity"], str(e.get("value"))) for e in m.get("entities", [])))
+                for m in parsed]
+
+    return predict
+
+
+def train_rasa_nlu(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
+    from rasa.api import train_nlu
+
+    start = time.perf_counter()
+    result = train_nlu(config=str(config), nlu_data=str(NLU_DIR), output=str(out_dir),
+                       fixed_model_name=name, domain=str(PROJECT_ROOT / "domain"))
+    if not result:
+        raise RuntimeError(f"training with {config} failed")
+    return Path(result), time.perf_counter() - start
+
+
+def tfidf_predictor(train: Sequence[Example]) -> tuple[Predictor, float]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    start = time.perf_counter()
+    model = make_pipeline(
+        make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                   TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+        LogisticRegression(C=10.0, max_iter=3000),
+    )
+    model.fit([e.text for e in train], [e.intent for e in train])
+    seconds = time.perf_counter() - start
+
+    def predict(texts: Sequence[str]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        return [(str(label), ()) for label in model.predict(list(texts))]
+
+    return predict, seconds
+
+
+def massive_sample(n: int, seed: int = 7, exclude: set[str] | None = None) -> list[str]:
+    """A seeded sample of MASSIVE da-DK utterances (everyday requests, none about support)."""
+    if not MASSIVE.exists():
+        return []
+    lines = [json.loads(line)["text"] for line in MASSIVE.read_text(encoding="utf-8").splitlines()]
+    pool = sorted(set(lines) - (exclude or set()))
+    random.Random(seed).shuffle(pool)
+    return pool[:n]
+
+
+def check_massive(result: Result, predict: Predictor, texts: Sequence[str]) -> None:
+    if not texts:
+        return
+    predicted = predict(texts)
+    hits = [t for t, (intent, _) in zip(texts, predicted, strict=True) if intent in SUPPORT]
+    result.massive_support_rate = len(hits) / len(texts)
+    result.massive_support_examples = hits[:20]
+
+
+def _training_texts() -> set[str]:
+    return {e.text for e in load_examples(sorted(NLU_DIR.glob("*.yml")))}
+
+
+def evaluate(model: Path | None, peers: bool, massive_n: int) -> list[Result]:
+    gold = load_examples([HELDOUT])
+    texts = [g.text for g in gold]
+    massive = massive_sample(massive_n, exclude=_training_texts())
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        configs = [("this project (config.yml)", PROJECT_ROOT / "config.yml")]
+        if peers:
+            configs.append(("Rasa default (rasa init)",
+                            PROJECT_ROOT / "eval" / "configs" / "rasa_default.yml"))
+        for i, (name, config) in enumerate(configs):
+            seconds = 0.0
+            if i == 0 and model is not None:
+                path = model
+            else:
+                path, seconds = train_rasa_nlu(config, Path(tmp), f"nlu-{i}")
+            predict = rasa_predictor(path)
+            result = score(name, gold, predict(texts))
+            result.train_seconds = seconds
+            check_massive(result, predict, massive)
+            results.append(result)
+        if peers:
+            train = load_examples(sorted(NLU_DIR.glob("*.yml")))
+            predict, seconds = tfidf_predictor(train)
+            result = score("TF-IDF + logistic regression", gold, predict(texts),
+                           with_entities=False)
+            result.train_seconds = seconds
+            check_massive(result, predict, massive)
+            results.append(result)
+    return results
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def render_markdown(results: Sequence[Result], command: str) -> str:
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    n_examples = sum(m["support"] for m in results[0].per_intent.values())
+    machine = f"{platform.node()} ({platform.machine()}, {_cpu_count()} cores, Python " \
+              f"{platform.python_version()})"
+    lines = [
+        f"Measured {stamp} on {machine} with `{command}`.",
+        f"Held-out set: `tests/nlu/heldout.yml` ({n_examples} examples, written separately, "
+        "never trained on).",
+        "",
+        "| pipeline | intent macro-F1 | emergency recall | suicidal_crisis recall | "
+        "out-of-scope recall | municipality entity F1 | MASSIVE → support topic | training s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {_fmt(r.macro_f1)} | {_fmt(r.crisis_recall['emergency'])} | "
+            f"{_fmt(r.crisis_recall['suicidal_crisis'])} | {_fmt(r.oos_recall)} | "
+            f"{_fmt(r.entity_f1)} | {_fmt(r.massive_support_rate)} | {r.train_seconds:.0f} |")
+    ours = results[0]
+    lines += ["", "Per intent (this project):", "",
+              "| intent | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for intent, m in ours.per_intent.items():
+        lines.append(f"| {intent} | {m['precision']:.3f} | {m['recall']:.3f} | "
+                     f"{m['f1']:.3f} | {m['support']} |")
+    lines += ["", f"Errors (this project, {len(ours.errors)}):", ""]
+    lines += [f"- `{e['text']}`: {e['gold']} → {e['predicted']}" for e in ours.errors]
+    if ours.massive_support_examples:
+        lines += ["", "MASSIVE sentences that landed on a support topic:", ""]
+        lines += [f"- `{t}`" for t in ours.massive_support_examples]
+    return "\n".join(lines) + "\n"
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def write_reports(results: Sequence[Result], out_dir: Path, command: str, stem: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{stem}.json").write_text(
+        json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2),
+        encoding="utf-8")
+    path = out_dir / f"{stem}.md"
+    path.write_text(render_markdown(results, command), encoding="utf-8")
+    return path
+
+
+def gate(result: Result) -> list[str]:
+    problems = []
+    if result.macro_f1 < GATE_MACRO_F1:
+        problems.append(f"intent macro-F1 {result.macro_f1:.3f} < {GATE_MACRO_F1}")
+    for intent, recall in result.crisis_recall.items():
+        if recall < 1.0:
+            problems.append(f"{intent} recall {recall:.3f} < 1.0")
+    return problems
+
+
+BEGIN, END = "<!-- nlu-eval:begin -->", "<!-- nlu-eval:end -->"
+
+
+def update_doc(doc: Path, report: str) -> None:
+    """Replace the generated block in docs/nlu.md with the newest report."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else f"{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    doc.write_text(f"{head}{BEGIN}\n{report}{END}{tail}", encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Knowledge base: SQL models, YAML validation and loading, and search."""

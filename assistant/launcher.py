@@ -1,0 +1,129 @@
+"""Start the action server and the Rasa server together; Ctrl-C stops all of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.config import Settings
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    """Environment for every process we start: telemetry off, quiet TensorFlow."""
+    env = dict(os.environ)
+    env.update({
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "SANIC_HOST": settings.action_host,
+        "ACTION_SERVER_URL": settings.action_url,
+        "DATABASE_URL": settings.database_url,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(settings.root),
+                                                    env.get("PYTHONPATH", "")])),
+    })
+    return env
+
+
+def action_server_command(settings: Settings) -> list[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+            "--port", str(settings.action_port)]
+
+
+def latest_model(models_dir: Path) -> Path | None:
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def rasa_server_command(settings: Settings, model: Path) -> list[str]:
+    command = [
+        sys.executable, "-m", "rasa", "run",
+        "--model", str(model),
+        "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+    ]
+    for origin in settings.cors_origins:
+        command += ["--cors", origin]
+    return command
+
+
+def wait_for(url: str, timeout: float, processes: Sequence[subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (localhost)
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop(processes: Sequence[subprocess.Popen]) -> None:
+    for p in processes:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for p in processes:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def run(settings: Settings) -> int:
+    model = latest_model(settings.root / "models")
+    if model is None:
+        print("No trained model in models/. Run 'make train' (or 'make run').",
+              file=sys.stderr)
+        return 2
+    env = service_env(settings)
+    processes: list[subprocess.Popen] = []
+
+    def start(command: list[str]) -> subprocess.Popen:
+        proc = subprocess.Popen(command, cwd=settings.root, env=env, start_new_session=True)
+        processes.append(proc)
+        return proc
+
+    def handle_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handle_signal)
+    try:
+        start(action_server_command(settings))
+        if not wait_for(f"http://{settings.action_host}:{settings.action_port}/health", 60,
+                        processes):
+            print("The action server did not start (see the error above).", file=sys.stderr)
+            return 1
+        start(rasa_server_command(settings, model))
+        if not wait_for(f"{settings.rasa_url}/", 300, processes):
+            print("The Rasa server did not start (see the error above).", file=sys.stderr)
+            return 1
+        print(
+            "\nThe assistant is running.\n"
+            f"  REST:        POST {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"  socket.io:   {settings.rasa_url}/socket.io\n"
+            f"  Actions:     {settings.action_url} (localhost only)\n"
+            "  Terminal:    make shell (in another window)\n"
+            "Stop with Ctrl-C.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        failed = next(p for p in processes if p.poll() is not None)
+        print(f"A process stopped unexpectedly (exit {failed.returncode}); stopping the rest.",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping …", flush=True)
+        return 0
+    finally:
+        _stop(processes)

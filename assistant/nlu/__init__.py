@@ -1,0 +1,1 @@
+"""Danish understanding helpers: municipality matching and the crisis pattern layer."""

@@ -1,0 +1,131 @@
+"""Custom Rasa NLU components (registered with Rasa's default recipe).
+
+- :class:`MunicipalityEntityExtractor` finds the 98 municipality names (exact and fuzzy)
+  and normalises them to the official short name.
+- :class:`CrisisPatternClassifier` runs after the intent classifiers and the fallback
+  classifier and forces `emergency` / `suicidal_crisis` when a reviewed pattern matches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from assistant.nlu.crisis import CrisisDetector, default_detector
+from assistant.nlu.municipality import MunicipalityMatcher, default_matcher
+
+ENTITY_NAME = "municipality"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class MunicipalityEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds `municipality` entities with official names as values."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    def __init__(self, matcher: MunicipalityMatcher | None = None) -> None:
+        self._matcher = matcher
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext
+               ) -> MunicipalityEntityExtractor:
+        return cls()
+
+    @property
+    def matcher(self) -> MunicipalityMatcher:
+        if self._matcher is None:
+            self._matcher = default_matcher()
+        return self._matcher
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = [
+                {
+                    ENTITY_ATTRIBUTE_TYPE: ENTITY_NAME,
+                    ENTITY_ATTRIBUTE_START: m.start,
+                    ENTITY_ATTRIBUTE_END: m.end,
+                    ENTITY_ATTRIBUTE_VALUE: m.value,
+                    ENTITY_ATTRIBUTE_CONFIDENCE: round(m.score / 100, 3),
+                    EXTRACTOR: self.__class__.__name__,
+                }
+                for m in self.matcher.find(text)
+            ]
+            if found:
+                others = [e for e in message.get(ENTITIES, [])
+                          if e.get(ENTITY_ATTRIBUTE_TYPE) != ENTITY_NAME]
+                message.set(ENTITIES, others + found, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class CrisisPatternClassifier(GraphComponent):
+    """Overrides the predicted intent when a reviewed crisis pattern matches."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    def __init__(self, detector: CrisisDetector | None = None) -> None:
+        self._detector = detector
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext
+               ) -> CrisisPatternClassifier:
+        return cls()
+
+    @property
+    def detector(self) -> CrisisDetector:
+        if self._detector is None:
+            self._detector = default_detector()
+        return self._detector
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            hit = self.detector.detect(message.get(TEXT) or "")
+            if hit is None:
+                continue
+            forced = {INTENT_NAME_KEY: hit.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [forced] + [
+                r for r in message.get(INTENT_RANKING_KEY, []) or []
+                if r.get(INTENT_NAME_KEY) != hit.intent
+            ]
+            message.set(INTENT, forced, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            message.set("crisis_pattern", hit.pattern_id, add_to_output=True)
+        return messages
