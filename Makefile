@@ -9,6 +9,8 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+export TRACKER_STORE_URL ?= sqlite:///var/tracker.db
 RASA := $(BIN)/rasa
 KNOWLEDGE := $(shell find data/knowledge -name '*.yml' 2>/dev/null)
 MODEL_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml) data/rules.yml data/stories.yml
@@ -48,10 +50,9 @@ run: train
 
 shell: train
 	@echo "Starting the action server and a terminal chat (Ctrl-D or /stop to end) ..."
-	@SANIC_HOST=127.0.0.1 ACTION_SERVER_URL=http://127.0.0.1:5055/webhook \
-	  $(PY) -m rasa_sdk --actions actions --port 5055 >var/action-server.log 2>&1 & \
+	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055 >var/action-server.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; sleep 8; \
-	  ACTION_SERVER_URL=http://127.0.0.1:5055/webhook $(RASA) shell --endpoints endpoints.yml --port 5006
+	  $(RASA) shell --endpoints endpoints.yml --port 5006
 
 # --- test ----------------------------------------------------------------------------
 test: setup lint validate unit train eval-gate stories

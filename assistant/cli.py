@@ -4,6 +4,9 @@
     assistant kb load                validate, then load into DATABASE_URL in one transaction
     assistant kb search "…"          ranked passages with citations
     assistant nlu build-spacy        build the local Danish spaCy pipeline under var/
+    assistant privacy purge          delete conversations older than RETENTION_DAYS
+    assistant privacy delete ID      delete one conversation now
+    assistant eval nlu [--gate]      held-out NLU evaluation -> reports/
     assistant run                    start action server + Rasa server (Ctrl-C stops all)
 """
 
@@ -126,6 +129,47 @@ def _eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.evaluation import kb_eval
+    from assistant.kb.db import make_engine
+    from assistant.kb.repository import KnowledgeBase
+
+    engine = make_engine(settings.database_url)
+    kb = KnowledgeBase.from_engine(engine)
+    engine.dispose()
+    questions = kb_eval.load_questions(Path(args.questions))
+    unknown = kb_eval.unknown_ids(kb, questions)
+    if unknown:
+        print(f"{args.questions}: answers name unknown ids: {', '.join(unknown)}",
+              file=sys.stderr)
+        return 2
+    result = kb_eval.evaluate(kb, questions)
+    path = kb_eval.write(result, Path(args.out), "assistant eval kb")
+    print(path.read_text(encoding="utf-8"))
+    print(f"Report: {path}")
+    ok = result.top1 >= kb_eval.BAR_TOP1 and result.top3 >= kb_eval.BAR_TOP3
+    return 0 if ok or not args.gate else 1
+
+
+def _tracker_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from assistant.privacy.store import PrivacyTrackerStore
+
+    return PrivacyTrackerStore(url=settings.tracker_store_url)
+
+
+def _privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
+    days = args.days if args.days is not None else settings.retention_days
+    removed = _tracker_store(settings).purge_older_than(days)
+    print(f"Deleted {removed} conversation(s) older than {days} day(s).")
+    return 0
+
+
+def _privacy_delete(args: argparse.Namespace, settings: Settings) -> int:
+    removed = _tracker_store(settings).delete_conversation(args.conversation_id)
+    print(f"Deleted {removed} event(s) of conversation {args.conversation_id!r}.")
+    return 0
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.launcher import run
 
@@ -169,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     ev_nlu.add_argument("--massive", type=int, default=1000,
                         help="MASSIVE sentences to check for false support hits")
     ev_nlu.set_defaults(func=_eval_nlu)
+
+    privacy = sub.add_parser("privacy", help="retention and deletion").add_subparsers(
+        dest="privacy_command", required=True)
+    purge = privacy.add_parser("purge", help="delete conversations older than RETENTION_DAYS")
+    purge.add_argument("--days", type=float, help="override RETENTION_DAYS")
+    purge.set_defaults(func=_privacy_purge)
+    forget = privacy.add_parser("delete", help="delete one conversation now")
+    forget.add_argument("conversation_id")
+    forget.set_defaults(func=_privacy_delete)
+
+    ev_kb = ev.add_parser("kb", help="knowledge-base retrieval accuracy")
+    ev_kb.add_argument("--questions", default="tests/kb/questions.yml")
+    ev_kb.add_argument("--out", default="reports")
+    ev_kb.add_argument("--gate", action="store_true", help="fail below the accuracy bar")
+    ev_kb.set_defaults(func=_eval_kb)
 
     run_cmd = sub.add_parser("run", help="start the assistant (Ctrl-C stops)")
     run_cmd.set_defaults(func=_run)

@@ -25,6 +25,7 @@ class Settings:
 
     root: Path = PROJECT_ROOT
     database_url: str = ""
+    tracker_store_url: str = ""
     knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
     spacy_model_dir: Path = PROJECT_ROOT / "var" / "spacy" / "da_lookup"
     rasa_host: str = "127.0.0.1"
@@ -63,6 +64,7 @@ def load_settings(
     return Settings(
         root=root,
         database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'knowledge.db'}",
+        tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{var / 'tracker.db'}",
         knowledge_dir=Path(env.get("KNOWLEDGE_DIR") or root / "data" / "knowledge"),
         spacy_model_dir=Path(env.get("SPACY_MODEL_DIR") or var / "spacy" / "da_lookup"),
         rasa_host=env.get("RASA_HOST", "127.0.0.1"),

@@ -24,6 +24,7 @@ def service_env(settings: Settings) -> dict[str, str]:
         "SANIC_HOST": settings.action_host,
         "ACTION_SERVER_URL": settings.action_url,
         "DATABASE_URL": settings.database_url,
+        "TRACKER_STORE_URL": settings.tracker_store_url,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(settings.root),
                                                     env.get("PYTHONPATH", "")])),
     })

@@ -108,7 +108,7 @@ def rasa_predictor(model_path: Path) -> Predictor:
 
 
 def train_rasa_nlu(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
-    from rasa.api import train_nlu
+    from rasa.model_training import train_nlu
 
     start = time.perf_counter()
     result = train_nlu(config=str(config), nlu_data=str(NLU_DIR), output=str(out_dir),

@@ -1,0 +1,1 @@
+"""Privacy: redaction of personal data, the redacting tracker store, retention purge."""
