@@ -2,6 +2,8 @@
 
 - :class:`MunicipalityEntityExtractor` finds the 98 municipality names (exact and fuzzy)
   and normalises them to the official short name.
+- :class:`FoldedCountVectorsFeaturizer` is Rasa's CountVectorsFeaturizer on text with
+  æ/ø/å spellings folded, so "okonomi", "oekonomi" and "økonomi" share features.
 - :class:`CrisisPatternClassifier` runs after the intent classifiers and the fallback
   classifier and forces `emergency` / `suicidal_crisis` when a reviewed pattern matches.
 """
@@ -15,6 +17,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_CONFIDENCE,
@@ -34,6 +39,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.nlu.crisis import CrisisDetector, default_detector
 from assistant.nlu.municipality import MunicipalityMatcher, default_matcher
+from assistant.text import fold
 
 ENTITY_NAME = "municipality"
 
@@ -129,3 +135,16 @@ class CrisisPatternClassifier(GraphComponent):
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             message.set("crisis_pattern", hit.pattern_id, add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
+)
+class FoldedCountVectorsFeaturizer(CountVectorsFeaturizer):
+    """Count vectors over folded tokens ("økonomi" → "okonomi")."""
+
+    def _process_tokens(self, tokens: list[str], attribute: str = TEXT) -> list[str]:
+        tokens = super()._process_tokens(tokens, attribute)
+        if attribute != TEXT:
+            return tokens
+        return [fold(t) for t in tokens]

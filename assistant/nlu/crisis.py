@@ -4,6 +4,9 @@ Patterns live in `data/safety/crisis_patterns.yml` so they can be reviewed and t
 data. Both text and patterns are lower-cased with æ/ø/å spellings folded, so "slår mig",
 "slaar mig" and "slar mig" match alike.
 
+Typed doubled letters ("vill", "selvmmord", "slåår") are caught by a second pass in which
+runs of one letter are squeezed to one, in the message and in the patterns alike.
+
 The optional `words:` section names reusable word lists (people, violence verbs ...). A
 pattern or another list refers to one as `{name}`, which becomes `(?:word1|word2|...)`.
 """
@@ -68,9 +71,38 @@ def _expand(source: str, lists: dict[str, str], where: str) -> str:
     return _WORD_REF.sub(lookup, source)
 
 
-def _compile(source: str, where: str) -> re.Pattern[str]:
+_LETTER_RUN = re.compile(r"([a-z])\1+")
+
+
+def _squeeze_text(text: str) -> str:
+    """Collapse runs of one letter: "vill dø" -> "vil dø" (for the typo pass)."""
+    return _LETTER_RUN.sub(r"\1", text)
+
+
+def _squeeze_regex(source: str) -> str:
+    """Collapse doubled literal letters in a regex, leaving escapes such as \\bb alone."""
+    out: list[str] = []
+    previous = ""
+    i = 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            out.append(source[i:i + 2])
+            previous = ""
+            i += 2
+            continue
+        if not (char.isalpha() and char == previous):
+            out.append(char)
+        previous = char if char.isalpha() else ""
+        i += 1
+    return "".join(out)
+
+
+def _compile(source: str, where: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The pattern as written and its squeezed twin for the doubled-letter pass."""
+    folded = fold(source)
     try:
-        return re.compile(fold(source))
+        return re.compile(folded), re.compile(_squeeze_regex(folded))
     except re.error as err:
         raise CrisisPatternError(f"{where}: regex: {err}") from err
 
@@ -83,7 +115,7 @@ class CrisisDetector:
         self._unless = [_compile(_expand(p, lists, f"{source}: unless[{i}]"),
                                  f"{source}: unless[{i}]")
                         for i, p in enumerate(spec.get("unless") or [])]
-        self._patterns: list[tuple[str, str, re.Pattern[str]]] = []
+        self._patterns: list[tuple[str, str, tuple[re.Pattern[str], re.Pattern[str]]]] = []
         # Emergencies are checked first: acute danger outranks everything.
         for intent in CRISIS_INTENTS:
             for i, entry in enumerate(spec["patterns"].get(intent) or []):
@@ -102,10 +134,18 @@ class CrisisDetector:
 
     def detect(self, text: str) -> CrisisHit | None:
         folded = fold(" ".join(text.split()))
+        hit = self._match(folded, 0)
+        if hit is None:
+            squeezed = _squeeze_text(folded)
+            if squeezed != folded:
+                hit = self._match(squeezed, 1)
+        return hit
+
+    def _match(self, folded: str, variant: int) -> CrisisHit | None:
         for pattern in self._unless:
-            folded = pattern.sub(" ", folded)
+            folded = pattern[variant].sub(" ", folded)
         for intent, pattern_id, regex in self._patterns:
-            if regex.search(folded):
+            if regex[variant].search(folded):
                 return CrisisHit(intent, pattern_id)
         return None
 
