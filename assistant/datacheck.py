@@ -20,7 +20,7 @@ WARNING_RE = re.compile(r"UserWarning: (.*)|WARNING\s+rasa\.\S+\s+-\s+(.*)")
 BUILT_IN = re.compile(r"^utter_ask_[a-z_]+$|^utter_default$")
 # Noise from third-party packages, not about our data.
 IGNORED = ("pkg_resources is deprecated",)
-CODE_DIRS = ("actions", "assistant/dialogue")
+CODE_PATHS = ("actions", "assistant/dialogue", "assistant/channels.py")
 _LITERAL_RE = re.compile(r"[\"'](utter_[a-z0-9_]+)(\{)?")
 
 
@@ -28,8 +28,9 @@ def responses_used_by_code(root: Path = PROJECT_ROOT) -> tuple[set[str], set[str
     """Response names and name prefixes (from f-strings) that the action code sends."""
     names: set[str] = set()
     prefixes: set[str] = set()
-    for folder in CODE_DIRS:
-        for path in (root / folder).rglob("*.py"):
+    for place in CODE_PATHS:
+        target = root / place
+        for path in ([target] if target.is_file() else target.rglob("*.py")):
             for name, brace in _LITERAL_RE.findall(path.read_text(encoding="utf-8")):
                 (prefixes if brace else names).add(name)
     return names, prefixes

@@ -1,0 +1,211 @@
+"""Input channels that always answer safely (REST and socket.io).
+
+Both wrap Rasa's own channels with a guard around message handling:
+- a message that is too long, or too many messages in a row, gets a Danish answer instead
+  of being processed;
+- if handling fails, times out (action server down or slow) or produces no reply at all,
+  the person still gets `utter_safe_error`, which contains 112 and the hotlines;
+- nothing the person wrote is logged.
+The REST channel also answers malformed requests (bad JSON or UTF-8, too large, missing
+fields) with a 4xx and a Danish message instead of an error page.
+
+Configured in credentials.yml; the REST path stays POST /webhooks/rest/webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import yaml
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from assistant.config import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
+
+MAX_CHARS = 4000
+MAX_BODY_BYTES = 64 * 1024
+BURST = 12  # messages …
+BURST_WINDOW = 10.0  # … per this many seconds per conversation
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+REPLY_BUDGET = float(os.environ.get("REPLY_BUDGET_SECONDS", "2.7"))
+ACTION_TIMEOUT = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "1.5"))
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+def _domain_texts() -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for path in sorted((PROJECT_ROOT / "domain").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, variants in (data.get("responses") or {}).items():
+            texts[key] = variants[0]["text"]
+    return texts
+
+
+class _Texts:
+    """Danish texts for the guard, read from the domain once (at first use)."""
+
+    _cache: dict[str, str] | None = None
+
+    @classmethod
+    def get(cls, key: str) -> str:
+        if cls._cache is None:
+            cls._cache = _domain_texts()
+        return cls._cache[key]
+
+
+class CountingOutput(OutputChannel):
+    """Delegates to the real output channel and counts what was sent."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.count = 0
+
+    @classmethod
+    def name(cls) -> str:
+        return "counting"
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self.inner, item)
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.count += 1
+        await self.inner.send_response(recipient_id, message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.count += 1
+        await self.inner.send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str,
+                                     buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        self.count += 1
+        await self.inner.send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any],
+                               **kwargs: Any) -> None:
+        self.count += 1
+        await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
+
+
+class _Burst:
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def too_fast(self, sender: str) -> bool:
+        now = time.monotonic()
+        seen = self._seen[sender]
+        while seen and now - seen[0] > BURST_WINDOW:
+            seen.popleft()
+        seen.append(now)
+        if len(self._seen) > 10000:  # forget idle conversations
+            for key in [k for k, v in self._seen.items() if not v or now - v[-1] > 60]:
+                del self._seen[key]
+        return len(seen) > BURST
+
+
+def _limit_action_timeout() -> None:
+    """Rasa waits up to 5 minutes for the action server; we wait ACTION_TIMEOUT."""
+    import rasa.core.actions.action as rasa_action
+
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT  # type: ignore[attr-defined]
+
+
+def guard(on_new_message: Handler, burst: _Burst) -> Handler:
+    async def guarded(message: UserMessage) -> None:
+        output = CountingOutput(message.output_channel)
+        message.output_channel = output
+        sender = message.sender_id or "-"
+        text = CONTROL_RE.sub("", message.text or "").strip()
+        if not text:
+            await output.send_text_message(sender, _Texts.get("utter_error_empty"))
+            return
+        if len(text) > MAX_CHARS:
+            await output.send_text_message(sender, _Texts.get("utter_error_too_long"))
+            return
+        if burst.too_fast(sender):
+            await output.send_text_message(sender, _Texts.get("utter_error_too_fast"))
+            return
+        message.text = text
+        try:
+            await asyncio.wait_for(on_new_message(message), timeout=REPLY_BUDGET)
+        except asyncio.TimeoutError:
+            logger.error("reply budget of %.1fs exceeded; sent the safe reply", REPLY_BUDGET)
+        except Exception as err:  # noqa: BLE001 - the person must always get an answer
+            logger.error("message handling failed: %s", err.__class__.__name__)
+        if output.count == 0:
+            await output.send_text_message(sender, _Texts.get("utter_safe_error"))
+
+    return guarded
+
+
+def _error(status: int, key: str) -> response.HTTPResponse:
+    return response.json({"error": _Texts.get(key)}, status=status)
+
+
+class SafeRestInput(RestInput):
+    """POST /webhooks/rest/webhook with input checks and the safety guard."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        _limit_action_timeout()
+        bp = super().blueprint(guard(on_new_message, _Burst()))
+
+        @bp.middleware("request")
+        async def check_request(request: Request) -> response.HTTPResponse | None:
+            if request.method != "POST":
+                return None
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return _error(413, "utter_error_too_long")
+            try:
+                body = json.loads((request.body or b"").decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return _error(400, "utter_error_invalid")
+            if not isinstance(body, dict):
+                return _error(400, "utter_error_invalid")
+            sender, message = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not SENDER_RE.match(sender):
+                return _error(400, "utter_error_invalid")
+            if not isinstance(message, str):
+                return _error(400, "utter_error_invalid")
+            if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+                return _error(400, "utter_error_invalid")
+            request.ctx.checked = True
+            return None
+
+        return bp
+
+
+class SafeSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with the same safety guard."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        _limit_action_timeout()
+        return super().blueprint(guard(on_new_message, _Burst()))
+
+
+def safe_reply_text() -> str:
+    return _Texts.get("utter_safe_error")
+
+
+__all__ = ["SafeRestInput", "SafeSocketIOInput", "CountingOutput", "guard"]
