@@ -39,7 +39,7 @@ class ActionFallback(SafeAction):
         if hits and hits[0].score >= KB_ANSWER_MIN_SCORE:
             p = hits[0].passage
             send(dispatcher, [Reply("utter_kb_answer", {
-                "title": p.title, "text": p.text, "citation": p.citation}, buttons)])
+                "title": p.title, "statement": p.text, "citation": p.citation}, buttons)])
         else:
             send(dispatcher, [Reply("utter_fallback_suggest", buttons=buttons)])
         return []

@@ -228,3 +228,23 @@ def test_failure_still_gives_112_and_logs_no_user_text(
     assert events == []
     assert "010190" not in caplog.text and "hjemløs" not in caplog.text
     assert "action_answer failed" in caplog.text
+
+
+RESERVED = {"text", "buttons", "image", "elements", "attachment", "quick_replies", "custom",
+            "response", "json_message"}
+
+
+@pytest.mark.parametrize(("topic", "municipality"), [
+    ("housing", "Randers"), ("general", "Halsnæs"), ("human", "Halsnæs"),
+    ("economy", "Aarhus"), ("violence", "Norddjurs"),
+])
+def test_template_values_never_overwrite_message_fields(
+        domain: dict, topic: str, municipality: str) -> None:
+    """Rasa copies template values into the message: a value named `text` would replace
+    the whole filled-in response."""
+    t = tracker(user_event("hej", "ask_housing"), topic=topic, municipality=municipality,
+                about_other=False)
+    messages, _ = run(ActionAnswer(), t, domain)
+    for message in messages:
+        filled = {key for key, value in message.items() if value}
+        assert not RESERVED & (filled - {"response", "buttons"}), message

@@ -13,7 +13,8 @@ _RELATIONS = (
     "teenagesøn|teenagedatter|ægtefælle|samlever|niece|nevø"
 )
 _ABOUT_OTHER = re.compile(
-    fold(rf"\b(min|mit|mine|vores|hans|hendes)\s+(?:\w+\s+)?({_RELATIONS})\w*\b"
+    fold(rf"\b(min|mit|mine|vores|hans|hendes)\s+(?:\w+\s+)?({_RELATIONS})"
+         r"(?:s|e|en|ens|er|ers|erne|ernes|ne|nes|ene|ner|nerne)?\b"
          r"|\bpårørende\b|\ben (ven|veninde|kollega|nabo) af mig\b")
 )
 

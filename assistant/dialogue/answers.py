@@ -87,7 +87,7 @@ def municipal_part(kb: KnowledgeBase, topic: str, municipality: str | None,
         return [Reply("utter_municipal_nothing_on_topic",
                       {"municipality": municipality, "topic_name": topic_name})]
     return [Reply("utter_municipal_statement", {"municipality": municipality, "title": s.title,
-                                                "text": s.text, "citation": s.citation})
+                                                "statement": s.text, "citation": s.citation})
             for s in statements]
 
 
@@ -126,7 +126,10 @@ def violence_answer(kb: KnowledgeBase, municipality: str | None, phrases: Phrase
     """Violence (not acute): hotline first, never asks for details."""
     municipality = known_municipality(municipality)
     replies = [Reply("utter_topic_violence")]
-    replies += services_part(kb, "violence", municipality, phrases, limit=3)
+    # The national hotline (1888) comes before anything local.
+    parts = services_part(kb, "violence", municipality, phrases, limit=3)
+    replies += sorted(parts, key=lambda r: r.values.get("intro")
+                      != phrases.get("utter_national_help"))
     if municipality and kb.has_policy(municipality):
         replies += [r for r in municipal_part(kb, "violence", municipality, limit=1)
                     if r.response == "utter_municipal_statement"]
@@ -154,12 +157,12 @@ def policy_answer(kb: KnowledgeBase, municipality: str | None, question: str) ->
         focus = [s for s in overview if s.kind == "focus_area"][:1]
         statements = vision + focus
         replies += [Reply("utter_municipal_statement", {
-            "municipality": municipality, "title": s.title, "text": s.text,
+            "municipality": municipality, "title": s.title, "statement": s.text,
             "citation": s.citation}) for s in statements]
     else:
         p = chosen[0]
         replies.append(Reply("utter_municipal_statement", {
-            "municipality": municipality, "title": p.title, "text": p.text,
+            "municipality": municipality, "title": p.title, "statement": p.text,
             "citation": p.citation}))
     replies.append(Reply("utter_next_general"))
     return replies

@@ -27,6 +27,8 @@ from assistant.config import PROJECT_ROOT
 from assistant.evaluation.nlu_data import Example, load_examples
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
+HELDOUT_V2 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v2.yml"
+HELDOUT_SETS = (HELDOUT, HELDOUT_V2)
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 MASSIVE = PROJECT_ROOT.parent / "shared" / "reference" / "massive_da-DK_train.jsonl"
 CRISIS = ("emergency", "suicidal_crisis")
@@ -47,6 +49,7 @@ class Result:
     oos_recall: float
     crisis_recall: dict[str, float]
     errors: list[dict[str, str]]
+    per_set_macro_f1: dict[str, float] = field(default_factory=dict)
     massive_support_rate: float | None = None
     massive_support_examples: list[str] = field(default_factory=list)
     train_seconds: float = 0.0
@@ -161,9 +164,22 @@ def _training_texts() -> set[str]:
     return {e.text for e in load_examples(sorted(NLU_DIR.glob("*.yml")))}
 
 
+def _score_sets(name: str, sets: dict[str, list[Example]], predict: Predictor,
+                with_entities: bool = True) -> Result:
+    """Score on all held-out sets together, and macro-F1 on each set alone."""
+    gold = [g for examples in sets.values() for g in examples]
+    predicted = predict([g.text for g in gold])
+    result = score(name, gold, predicted, with_entities)
+    start = 0
+    for set_name, examples in sets.items():
+        part = score(name, examples, predicted[start:start + len(examples)], with_entities)
+        result.per_set_macro_f1[set_name] = part.macro_f1
+        start += len(examples)
+    return result
+
+
 def evaluate(model: Path | None, peers: bool, massive_n: int) -> list[Result]:
-    gold = load_examples([HELDOUT])
-    texts = [g.text for g in gold]
+    sets = {p.name: load_examples([p]) for p in HELDOUT_SETS if p.exists()}
     massive = massive_sample(massive_n, exclude=_training_texts())
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,15 +194,15 @@ def evaluate(model: Path | None, peers: bool, massive_n: int) -> list[Result]:
             else:
                 path, seconds = train_rasa_nlu(config, Path(tmp), f"nlu-{i}")
             predict = rasa_predictor(path)
-            result = score(name, gold, predict(texts))
+            result = _score_sets(name, sets, predict)
             result.train_seconds = seconds
             check_massive(result, predict, massive)
             results.append(result)
         if peers:
             train = load_examples(sorted(NLU_DIR.glob("*.yml")))
             predict, seconds = tfidf_predictor(train)
-            result = score("TF-IDF + logistic regression", gold, predict(texts),
-                           with_entities=False)
+            result = _score_sets("TF-IDF + logistic regression", sets, predict,
+                                 with_entities=False)
             result.train_seconds = seconds
             check_massive(result, predict, massive)
             results.append(result)
@@ -200,20 +216,25 @@ def _fmt(x: float | None) -> str:
 def render_markdown(results: Sequence[Result], command: str) -> str:
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     n_examples = sum(m["support"] for m in results[0].per_intent.values())
+    set_names = list(results[0].per_set_macro_f1)
     machine = f"{platform.node()} ({platform.machine()}, {_cpu_count()} cores, Python " \
               f"{platform.python_version()})"
     lines = [
         f"Measured {stamp} on {machine} with `{command}`.",
-        f"Held-out set: `tests/nlu/heldout.yml` ({n_examples} examples, written separately, "
-        "never trained on).",
+        f"Held-out sets: {', '.join(f'`tests/nlu/{n}`' for n in set_names)} "
+        f"({n_examples} examples, written separately, never trained on).",
         "",
-        "| pipeline | intent macro-F1 | emergency recall | suicidal_crisis recall | "
-        "out-of-scope recall | municipality entity F1 | MASSIVE → support topic | training s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| pipeline | intent macro-F1 (all) | "
+        + " | ".join(f"macro-F1 {n}" for n in set_names)
+        + " | emergency recall | suicidal_crisis recall | out-of-scope recall | "
+        "municipality entity F1 | MASSIVE → support topic | training s |",
+        "|---|---|" + "---|" * len(set_names) + "---|---|---|---|---|---|",
     ]
     for r in results:
+        per_set = " | ".join(_fmt(r.per_set_macro_f1.get(n)) for n in set_names)
         lines.append(
-            f"| {r.name} | {_fmt(r.macro_f1)} | {_fmt(r.crisis_recall['emergency'])} | "
+            f"| {r.name} | {_fmt(r.macro_f1)} | {per_set} | "
+            f"{_fmt(r.crisis_recall['emergency'])} | "
             f"{_fmt(r.crisis_recall['suicidal_crisis'])} | {_fmt(r.oos_recall)} | "
             f"{_fmt(r.entity_f1)} | {_fmt(r.massive_support_rate)} | {r.train_seconds:.0f} |")
     ours = results[0]
