@@ -16,6 +16,7 @@ KNOWLEDGE := $(shell find data/knowledge -name '*.yml' 2>/dev/null)
 MODEL_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml) data/rules.yml data/stories.yml
 
 .PHONY: help setup run shell test lint validate unit train eval-gate stories eval eval-kb clean
+.PHONY: web web-test screenshots browser
 
 help:
 	@echo "make run    set everything up and start the assistant (http://localhost:5005)"
@@ -23,6 +24,9 @@ help:
 	@echo "make eval   NLU evaluation against two peers -> reports/, docs/nlu.md"
 	@echo "make eval-kb  knowledge-base retrieval accuracy -> reports/"
 	@echo "make shell  chat with the assistant in the terminal"
+	@echo "make web    build the web chat's assets (npm) -> assistant/web/static/vendor/"
+	@echo "make web-test  web chat tests in headless Chromium against a running assistant"
+	@echo "make screenshots  regenerate docs/screenshots/ (desktop and 320 px)"
 
 # --- setup ---------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -31,7 +35,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
-setup: $(VENV)/.installed var/spacy/da_lookup/built-with.txt var/knowledge.db
+setup: $(VENV)/.installed var/spacy/da_lookup/built-with.txt var/knowledge.db web
 
 var/spacy/da_lookup/built-with.txt: $(VENV)/.installed
 	$(BIN)/assistant nlu build-spacy
@@ -50,12 +54,12 @@ run: train
 
 shell: train
 	@echo "Starting the action server and a terminal chat (Ctrl-D or /stop to end) ..."
-	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055 >var/action-server.log 2>&1 & \
+	@$(PY) -m assistant.action_server >var/action-server.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; sleep 8; \
 	  $(RASA) shell --endpoints endpoints.yml --port 5006
 
 # --- test ----------------------------------------------------------------------------
-test: setup lint validate unit train eval-gate stories
+test: setup lint validate unit train eval-gate stories web-test
 	@echo "make test: all checks passed."
 
 lint: $(VENV)/.installed
@@ -66,7 +70,7 @@ validate: setup
 	$(PY) -m assistant.datacheck
 
 unit: setup
-	$(BIN)/pytest -m "not model" -q
+	$(BIN)/pytest -m "not model and not web" -q
 
 eval-gate: train
 	$(BIN)/assistant eval nlu --gate
@@ -74,6 +78,38 @@ eval-gate: train
 stories: train
 	$(BIN)/pytest -m model -q
 	$(PY) -m assistant.storytest
+
+# --- web chat (assistant/web, web/, tests/web) ---------------------------------------
+# `web` builds the widget and the demo page's assets from npm packages (dkfds,
+# socket.io-client; web/package-lock.json) into assistant/web/static/vendor/. Nothing is
+# loaded from a CDN at run time. The browser tests drive Debian's Chromium, installed here
+# when missing (needs root, as in CI); Playwright's own browser downloads are not used.
+WEB_VENDOR := assistant/web/static/vendor
+WEB_INPUTS := web/build.mjs $(wildcard web/src/*)
+CHROMIUM := /usr/bin/chromium
+
+web: $(WEB_VENDOR)/built-with.txt
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed to build the web chat." >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_VENDOR)/built-with.txt: web/node_modules/.installed $(WEB_INPUTS)
+	cd web && npm run --silent build
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's Chromium (and an emoji font) for the browser tests ..."; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-color-emoji \
+	    || { echo "Could not install Chromium: run 'apt-get install chromium' as root." >&2; exit 1; }; \
+	fi
+
+web-test: train web browser
+	$(BIN)/pytest -m web -q
+
+screenshots: train web browser
+	$(PY) tests/web/screenshots.py
 
 # --- evaluations -----------------------------------------------------------------------
 eval: setup

@@ -201,7 +201,12 @@ class SafeSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         _limit_action_timeout()
-        return super().blueprint(guard(on_new_message, _Burst()))
+        bp = super().blueprint(guard(on_new_message, _Burst()))
+        # Rasa creates the socket.io server open to every origin; allow only CORS_ORIGINS.
+        from assistant.config import load_settings
+
+        bp.ctx.sio.eio.cors_allowed_origins = list(load_settings().cors_origins)
+        return bp
 
 
 def safe_reply_text() -> str:

@@ -66,9 +66,24 @@ def _kb_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _kb_search(args: argparse.Namespace, settings: Settings) -> int:
+def _snapshot(settings: Settings):  # type: ignore[no-untyped-def]
+    """The knowledge base, or None (after saying what to do) when it is not loaded."""
     from assistant.kb.db import make_engine
+    from assistant.kb.loader import is_loaded
     from assistant.kb.repository import KnowledgeBase
+
+    engine = make_engine(settings.database_url)
+    try:
+        if not is_loaded(engine):
+            print("The knowledge base is empty; run 'assistant kb load' first.",
+                  file=sys.stderr)
+            return None
+        return KnowledgeBase.from_engine(engine)
+    finally:
+        engine.dispose()
+
+
+def _kb_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.nlu.municipality import default_matcher
 
     municipality = None
@@ -77,9 +92,9 @@ def _kb_search(args: argparse.Namespace, settings: Settings) -> int:
         if municipality is None:
             print(f"Unknown municipality: {args.municipality!r}", file=sys.stderr)
             return 2
-    engine = make_engine(settings.database_url)
-    kb = KnowledgeBase.from_engine(engine)
-    engine.dispose()
+    kb = _snapshot(settings)
+    if kb is None:
+        return 1
     if args.topic and args.topic not in kb.topics:
         print(f"Unknown topic {args.topic!r}; choose from: {', '.join(sorted(kb.topics))}",
               file=sys.stderr)
@@ -131,12 +146,10 @@ def _eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval_kb(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.evaluation import kb_eval
-    from assistant.kb.db import make_engine
-    from assistant.kb.repository import KnowledgeBase
 
-    engine = make_engine(settings.database_url)
-    kb = KnowledgeBase.from_engine(engine)
-    engine.dispose()
+    kb = _snapshot(settings)
+    if kb is None:
+        return 1
     questions = kb_eval.load_questions(Path(args.questions))
     unknown = kb_eval.unknown_ids(kb, questions)
     if unknown:

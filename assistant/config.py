@@ -34,6 +34,8 @@ class Settings:
     action_port: int = 5055
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # The Rasa server as the web chat's browsers reach it (default: rasa_url).
+    rasa_public_url: str = ""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     retention_days: int = 30
     log_level: str = "INFO"
@@ -45,6 +47,19 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def browser_rasa_url(self) -> str:
+        """Rasa server URL for the web chat widget (RASA_PUBLIC_URL, else rasa_url)."""
+        if self.rasa_public_url:
+            return self.rasa_public_url.rstrip("/")
+        host = "localhost" if self.rasa_host in ("0.0.0.0", "::") else self.rasa_host
+        return f"http://{host}:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        host = "localhost" if self.web_host in ("127.0.0.1", "0.0.0.0", "::") else self.web_host
+        return f"http://{host}:{self.web_port}/"
 
     @property
     def action_url(self) -> str:
@@ -73,6 +88,7 @@ def load_settings(
         action_port=int(env.get("ACTION_PORT", "5055")),
         web_host=env.get("WEB_HOST", "127.0.0.1"),
         web_port=web_port,
+        rasa_public_url=env.get("RASA_PUBLIC_URL", ""),
         cors_origins=_split(env.get("CORS_ORIGINS", default_origins)),
         retention_days=int(env.get("RETENTION_DAYS", "30")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),

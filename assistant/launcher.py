@@ -1,4 +1,5 @@
-"""Start the action server and the Rasa server together; Ctrl-C stops all of them."""
+"""Start the action server, the Rasa server and the web chat server together; Ctrl-C stops
+all of them."""
 
 from __future__ import annotations
 
@@ -32,8 +33,7 @@ def service_env(settings: Settings) -> dict[str, str]:
 
 
 def action_server_command(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(settings.action_port)]
+    return [sys.executable, "-m", "assistant.action_server"]
 
 
 def latest_model(models_dir: Path) -> Path | None:
@@ -53,6 +53,13 @@ def rasa_server_command(settings: Settings, model: Path) -> list[str]:
     return command
 
 
+def web_server_command(settings: Settings) -> list[str]:
+    """The web chat: demo page and widget assets (assistant/web/server.py)."""
+    return [sys.executable, "-m", "assistant.web.server",
+            "--host", settings.web_host, "--port", str(settings.web_port),
+            "--rasa-url", settings.browser_rasa_url]
+
+
 def wait_for(url: str, timeout: float, processes: Sequence[subprocess.Popen]) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -66,6 +73,54 @@ def wait_for(url: str, timeout: float, processes: Sequence[subprocess.Popen]) ->
             pass
         time.sleep(0.5)
     return False
+
+
+def check_databases(settings: Settings) -> str | None:
+    """None when both databases answer and the knowledge base is loaded, else the problem."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.kb.db import make_engine
+    from assistant.kb.loader import is_loaded
+
+    for name, url in (("DATABASE_URL", settings.database_url),
+                      ("TRACKER_STORE_URL", settings.tracker_store_url)):
+        engine = make_engine(url)
+        safe_url = engine.url.render_as_string(hide_password=True)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            if name == "DATABASE_URL" and not is_loaded(engine):
+                return f"{name} ({safe_url}): the knowledge base is empty; run 'make setup'."
+        except SQLAlchemyError as err:
+            return f"{name} ({safe_url}) is unreachable: {err.__class__.__name__}"
+        finally:
+            engine.dispose()
+    return None
+
+
+def warm_up(settings: Settings) -> None:
+    """One throw-away message so the first person does not wait for model warm-up; the
+    conversation is deleted again straight away."""
+    import json
+    import secrets
+
+    from assistant.privacy.store import PrivacyTrackerStore
+
+    sender = f"warmup-{secrets.token_hex(8)}"
+    try:
+        # A topic question and an answer to the form run the NLU and every kind of action.
+        for message in ("hej", "/ask_housing", "/dont_know"):
+            body = json.dumps({"sender": sender, "message": message}).encode()
+            request = urllib.request.Request(
+                f"{settings.rasa_url}/webhooks/rest/webhook", data=body,
+                headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60):  # noqa: S310 (localhost)
+                pass
+    except OSError:
+        return
+    finally:
+        PrivacyTrackerStore(url=settings.tracker_store_url).delete_conversation(sender)
 
 
 def _stop(processes: Sequence[subprocess.Popen]) -> None:
@@ -86,6 +141,10 @@ def run(settings: Settings) -> int:
         print("No trained model in models/. Run 'make train' (or 'make run').",
               file=sys.stderr)
         return 2
+    problem = check_databases(settings)
+    if problem:
+        print(f"Cannot start: {problem}", file=sys.stderr)
+        return 2
     env = service_env(settings)
     processes: list[subprocess.Popen] = []
 
@@ -104,15 +163,22 @@ def run(settings: Settings) -> int:
                         processes):
             print("The action server did not start (see the error above).", file=sys.stderr)
             return 1
+        start(web_server_command(settings))
+        if not wait_for(f"http://{settings.web_host}:{settings.web_port}/health", 30,
+                        processes):
+            print("The web chat server did not start (see the error above).", file=sys.stderr)
+            return 1
         start(rasa_server_command(settings, model))
         if not wait_for(f"{settings.rasa_url}/", 300, processes):
             print("The Rasa server did not start (see the error above).", file=sys.stderr)
             return 1
+        warm_up(settings)
         print(
             "\nThe assistant is running.\n"
             f"  REST:        POST {settings.rasa_url}/webhooks/rest/webhook\n"
             f"  socket.io:   {settings.rasa_url}/socket.io\n"
             f"  Actions:     {settings.action_url} (localhost only)\n"
+            f"  Web chat:    {settings.web_url} (demo page; widget at /widget/chat.js)\n"
             "  Terminal:    make shell (in another window)\n"
             "Stop with Ctrl-C.\n",
             flush=True,
