@@ -20,10 +20,12 @@ from assistant.kb.models import (
     PolicyDocument,
     Service,
     Statement,
+    SynonymGroup,
     Topic,
     law_topics,
     service_topics,
     statement_topics,
+    synonym_group_topics,
 )
 from assistant.kb.validate import KnowledgeData, load_valid, parse_opening_hours
 
@@ -36,16 +38,24 @@ class LoadReport:
     statements: int
     services: int
     laws: int
+    synonym_groups: int = 0
 
 
 def _text(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _id_list(value: object) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _replace_all(session: Session, data: KnowledgeData) -> LoadReport:
-    for table in (statement_topics, service_topics, law_topics):
+    for table in (statement_topics, service_topics, law_topics, synonym_group_topics):
         session.execute(delete(table))
-    for model in (Statement, PolicyDocument, Service, LawReference, Municipality, Topic):
+    for model in (Statement, PolicyDocument, Service, LawReference, SynonymGroup,
+                  Municipality, Topic):
         session.execute(delete(model))
     session.flush()
 
@@ -100,11 +110,17 @@ def _replace_all(session: Session, data: KnowledgeData) -> LoadReport:
             topics=[topics[t] for t in (law["topics"] if isinstance(law["topics"], list)
                                         else [law["topics"]])],
         ))
+    for position, group in enumerate(data.synonyms):
+        session.add(SynonymGroup(
+            id=group["id"], position=position,
+            words="\n".join(" ".join(str(w).split()) for w in group["words"]),
+            topics=[topics[t] for t in _id_list(group.get("topics"))],
+        ))
     session.flush()
     return LoadReport(
         topics=len(topics), municipalities=len(data.municipalities),
         documents=len(data.policies), statements=n_statements, services=len(data.services),
-        laws=len(data.laws),
+        laws=len(data.laws), synonym_groups=len(data.synonyms),
     )
 
 

@@ -1,7 +1,8 @@
 """SQLAlchemy models of the knowledge base.
 
 Municipalities, their policy documents and the statements in them, support services,
-topics and Social Services Act references, with the links between them.
+topics and Social Services Act references, with the links between them; and the search
+thesaurus (synonym groups) from synonyms.yml.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ service_topics = Table(
     "service_topics",
     Base.metadata,
     Column("service_id", String(80), ForeignKey("services.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("topic_id", String(40), ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+synonym_group_topics = Table(
+    "synonym_group_topics",
+    Base.metadata,
+    Column("group_id", String(80), ForeignKey("synonym_groups.id", ondelete="CASCADE"),
            primary_key=True),
     Column("topic_id", String(40), ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
 )
@@ -149,3 +158,15 @@ class LawReference(Base):
     sources = Column(Text, nullable=False)
 
     topics = relationship("Topic", secondary=law_topics, order_by="Topic.id")
+
+
+class SynonymGroup(Base):
+    """One concept of the search thesaurus: words and phrases that mean the same."""
+
+    __tablename__ = "synonym_groups"
+
+    id = Column(String(80), primary_key=True)
+    position = Column(Integer, nullable=False, default=0)
+    words = Column(Text, nullable=False)  # newline-separated words and phrases
+
+    topics = relationship("Topic", secondary=synonym_group_topics, order_by="Topic.id")

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,7 +23,8 @@ from assistant.kb.models import (
     Statement,
     Topic,
 )
-from assistant.kb.search import BM25Index, Passage, SearchHit
+from assistant.kb.models import SynonymGroup as SynonymGroupRow
+from assistant.kb.search import BM25Index, Passage, SearchHit, SynonymGroup
 
 POLICY_KINDS = ("vision", "value", "focus_area", "target_group")
 
@@ -113,6 +114,7 @@ class KnowledgeBase:
     services: list[ServiceInfo]
     laws: list[LawInfo]
     _by_id: dict[str, object] = field(default_factory=dict, repr=False)
+    synonyms: tuple[SynonymGroup, ...] = ()  # the search thesaurus (synonyms.yml)
 
     @classmethod
     def from_engine(cls, engine: Engine) -> KnowledgeBase:
@@ -151,7 +153,16 @@ class KnowledgeBase:
                 for law in session.scalars(select(LawReference).options(
                     selectinload(LawReference.topics)).order_by(LawReference.id))
             ]
-        kb = cls(topics, munis, documents, statements, services, laws)
+            synonyms: tuple[SynonymGroup, ...] = ()
+            # A database not yet upgraded to the thesaurus schema simply has none.
+            if inspect(session.connection()).has_table(SynonymGroupRow.__tablename__):
+                synonyms = tuple(
+                    SynonymGroup(g.id, tuple(filter(None, g.words.split("\n"))),
+                                 tuple(t.id for t in g.topics))
+                    for g in session.scalars(select(SynonymGroupRow).options(
+                        selectinload(SynonymGroupRow.topics)).order_by(SynonymGroupRow.position))
+                )
+        kb = cls(topics, munis, documents, statements, services, laws, synonyms=synonyms)
         kb._by_id = {x.id: x for x in [*statements, *services, *laws]}
         return kb
 
@@ -187,7 +198,8 @@ class KnowledgeBase:
                  and s.municipality == municipality]
         national = [s for s in self.services if topic in s.topics and s.municipality is None
                     and s.kind != "emergency"]
-        return (local + national)[:limit]
+        # Never let local services crowd out the national ones (e.g. 1888).
+        return local[: max(limit - 1, 1)] + national[: max(limit - len(local), 1)]
 
     def service(self, service_id: str) -> ServiceInfo | None:
         item = self._by_id.get(service_id)
@@ -205,23 +217,29 @@ class KnowledgeBase:
     @cached_property
     def index(self) -> BM25Index:
         passages: list[Passage] = []
-        topic_words = {t.id: f"{t.name} {t.description}" for t in self.topics.values()}
+        topic_names = {t.id: t.name for t in self.topics.values()}
+        kind_words = {"vision": "vision", "value": "værdi", "focus_area": "fokusområde",
+                      "target_group": "målgruppe"}
+
+        def extra(*texts: str | None, topics: tuple[str, ...]) -> str:
+            return " ".join(filter(None, [*texts, *(topic_names.get(t) for t in topics)]))
+
         for s in self.statements:
-            muni = self.municipalities[s.municipality]
             passages.append(Passage(
                 "statement", s.id, s.title, s.text, s.topics, s.municipality, s.citation,
-                boost_text=" ".join([muni.name, *(topic_words.get(t, "") for t in s.topics)])))
+                boost_text=extra(s.municipality, topics=s.topics),
+                section=f"{s.section} {kind_words.get(s.kind, '')}".strip()))
         for s in self.services:
             passages.append(Passage(
                 "service", s.id, s.name, s.description, s.topics, s.municipality,
                 s.sources[0] if s.sources else "",
-                boost_text=" ".join([s.audience or "", *(topic_words.get(t, "")
-                                                         for t in s.topics)])))
+                boost_text=extra(s.audience, s.municipality, topics=s.topics)))
         for law in self.laws:
             passages.append(Passage(
                 "law", law.id, f"{law.paragraph} {law.title}", law.meaning, law.topics, None,
-                law.sources[0] if law.sources else ""))
-        return BM25Index(passages)
+                law.sources[0] if law.sources else "",
+                boost_text=extra(topics=law.topics)))
+        return BM25Index(passages, synonyms=self.synonyms)
 
     def search(self, query: str, *, topic: str | None = None,
                municipality: str | None = None, kinds: tuple[str, ...] | None = None,

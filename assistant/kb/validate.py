@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from assistant.text import fold
+
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOPIC_ID_RE = re.compile(r"^[a-z]+(?:_[a-z]+)*$")
 # Short numbers (112, 114, 1813, 1888) or eight digits written in groups.
@@ -50,6 +52,7 @@ class KnowledgeData:
     policies: list[dict[str, Any]] = field(default_factory=list)  # with "_file"
     services: list[dict[str, Any]] = field(default_factory=list)
     laws: list[dict[str, Any]] = field(default_factory=list)
+    synonyms: list[dict[str, Any]] = field(default_factory=list)  # search thesaurus groups
 
 
 class ValidationFailed(Exception):
@@ -102,10 +105,12 @@ class _Checker:
         if not isinstance(value, list):
             self.add(entry, name, "skal være en liste")
             return []
-        good = []
+        good: list[str] = []
         for v in value:
             if v not in known:
                 self.add(entry, name, f"ukendt {what}: {v!r}")
+            elif v in good:
+                self.add(entry, name, f"{what} står to gange: {v!r}")
             else:
                 good.append(v)
         return good
@@ -122,23 +127,30 @@ class _Checker:
         return value
 
 
+UNREADABLE = object()  # the file could not be read or parsed (the problem is recorded)
+
+
 def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.append(Problem(rel, "-", "-", "filen findes ikke (file not found)"))
-        return None
+        return UNREADABLE
     except UnicodeDecodeError as err:
         problems.append(Problem(rel, "-", "-", f"er ikke gyldig UTF-8: {err}"))
-        return None
+        return UNREADABLE
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"linje {mark.line + 1}" if mark else "-"
         problems.append(Problem(rel, where, "-", f"YAML-fejl: {getattr(err, 'problem', err)}"))
-        return None
+        return UNREADABLE
+
+
+def _file_entries(raw: Any, key: str, check: _Checker) -> list[dict]:
+    return [] if raw is UNREADABLE else _entries(raw, key, check)
 
 
 def _entries(data: Any, key: str, check: _Checker) -> list[dict]:
@@ -171,8 +183,11 @@ def parse_opening_hours(value: Any) -> str | list[dict[str, str]] | None:
         if not isinstance(period, dict):
             raise ValueError("hver periode skal have days, from og to")
         days, start, end = (str(period.get(k, "")) for k in ("days", "from", "to"))
-        if not DAYS_RE.match(days):
+        match = DAYS_RE.match(days)
+        if not match:
             raise ValueError(f"ugyldige dage {days!r} (brug fx mon-fri)")
+        if match.group(2) and DAYS.index(match.group(2)) < DAYS.index(match.group(1)):
+            raise ValueError(f"ugyldige dage {days!r}: første dag skal komme før sidste")
         if not TIME_RE.match(start) or not TIME_RE.match(end) or start >= end:
             raise ValueError(f"ugyldigt tidsrum {start!r}-{end!r} (brug fx 09:00-14:30)")
         periods.append({"days": days, "from": start, "to": end})
@@ -209,7 +224,7 @@ def _check_topics(root: Path, data: KnowledgeData, problems: list[Problem]) -> s
     check = _Checker("topics.yml", problems)
     raw = _read_yaml(root / "topics.yml", root, problems)
     seen: dict[str, str] = {}
-    for i, item in enumerate(_entries(raw, "topics", check) if raw is not None else [], 1):
+    for i, item in enumerate(_file_entries(raw, "topics", check), 1):
         entry = _label(item, i)
         check.unique_id(item, entry, seen, TOPIC_ID_RE)
         check.text(item, entry, "name")
@@ -223,7 +238,7 @@ def _check_municipalities(root: Path, data: KnowledgeData, problems: list[Proble
     raw = _read_yaml(root / "municipalities.yml", root, problems)
     names: set[str] = set()
     codes: set[str] = set()
-    for i, item in enumerate(_entries(raw, "municipalities", check) if raw is not None else [], 1):
+    for i, item in enumerate(_file_entries(raw, "municipalities", check), 1):
         entry = _label(item, i)
         name = check.text(item, entry, "name")
         check.text(item, entry, "official_name")
@@ -251,7 +266,7 @@ def _check_policies(root: Path, data: KnowledgeData, problems: list[Problem],
         rel = str(path.relative_to(root))
         check = _Checker(rel, problems)
         raw = _read_yaml(path, root, problems)
-        if raw is None:
+        if raw is UNREADABLE:
             continue
         if not isinstance(raw, dict):
             check.add("-", "-", "filen skal have municipality, document og statements")
@@ -279,7 +294,7 @@ def _check_policies(root: Path, data: KnowledgeData, problems: list[Problem],
             check.text(item, entry, "section")
             check.text(item, entry, "title")
             text = check.text(item, entry, "text")
-            if text and re.search(r"\d{2} ?\d{2} ?\d{2} ?\d{2}", text):
+            if text and re.search(r"(?<!\d)(?:\d ?){7}\d(?!\d)", text):
                 check.add(entry, "text", "telefonnumre hører til under services.yml med kilde")
             kind = check.text(item, entry, "kind")
             if kind and kind not in STATEMENT_KINDS:
@@ -293,7 +308,7 @@ def _check_services(root: Path, data: KnowledgeData, problems: list[Problem],
                     topics: set[str], municipalities: set[str], ids: dict[str, str]) -> None:
     check = _Checker("services.yml", problems)
     raw = _read_yaml(root / "services.yml", root, problems)
-    for i, item in enumerate(_entries(raw, "services", check) if raw is not None else [], 1):
+    for i, item in enumerate(_file_entries(raw, "services", check), 1):
         entry = _label(item, i)
         check.unique_id(item, entry, ids)
         check.text(item, entry, "name")
@@ -332,7 +347,7 @@ def _check_laws(root: Path, data: KnowledgeData, problems: list[Problem],
                 topics: set[str], ids: dict[str, str]) -> None:
     check = _Checker("laws.yml", problems)
     raw = _read_yaml(root / "laws.yml", root, problems)
-    for i, item in enumerate(_entries(raw, "laws", check) if raw is not None else [], 1):
+    for i, item in enumerate(_file_entries(raw, "laws", check), 1):
         entry = _label(item, i)
         check.unique_id(item, entry, ids)
         for name in ("paragraph", "title", "meaning"):
@@ -340,6 +355,60 @@ def _check_laws(root: Path, data: KnowledgeData, problems: list[Problem],
         check.id_list(item, entry, "topics", topics, "emne")
         _check_sources(check, item, entry)
         data.laws.append(item)
+
+
+SYNONYM_FIELDS = {"id", "words", "topics"}
+SYNONYM_WORD_RE = re.compile(r"^[0-9a-zæøåéüöä][0-9a-zæøåéüöä' -]*\*?$")
+
+
+def _check_synonyms(root: Path, data: KnowledgeData, problems: list[Problem],
+                    topics: set[str]) -> None:
+    """synonyms.yml, the search thesaurus. Optional: without it search runs without one."""
+    path = root / "synonyms.yml"
+    if not path.exists():
+        return
+    from assistant.kb.search import _stop_words  # spaCy's Danish stop words, loaded lazily
+
+    check = _Checker("synonyms.yml", problems)
+    raw = _read_yaml(path, root, problems)
+    seen: dict[str, str] = {}
+    stop = _stop_words()
+    for i, item in enumerate(_file_entries(raw, "groups", check), 1):
+        entry = _label(item, i)
+        check.unique_id(item, entry, seen)
+        for key in sorted(set(item) - SYNONYM_FIELDS, key=str):
+            check.add(entry, str(key), "ukendt felt (brug id, words og topics)")
+        group_topics = check.id_list(item, entry, "topics", topics, "emne", required=False)
+        value = item.get("words")
+        if not isinstance(value, list) or not value:
+            check.add(entry, "words", "mangler: en liste med mindst to ord eller udtryk"
+                      if not value else "skal være en liste af ord og udtryk")
+            data.synonyms.append(item)
+            continue
+        good: list[str] = []
+        for word in value:
+            if not isinstance(word, str | int) or isinstance(word, bool):
+                check.add(entry, "words", f"skal være tekst, fik {word!r}")
+                continue
+            text = " ".join(str(word).lower().split())
+            if not text:
+                check.add(entry, "words", "tomt ord (empty)")
+            elif not SYNONYM_WORD_RE.match(text):
+                check.add(entry, "words", f"ugyldigt ord {word!r}: brug bogstaver, tal, "
+                                          "mellemrum og bindestreg – og * kun til sidst")
+            elif text.endswith("*") and len(text.split()[-1]) < 4:
+                check.add(entry, "words", f"{word!r}: skriv mindst tre bogstaver før *")
+            elif " " not in text and fold(text.rstrip("*")) in stop:
+                check.add(entry, "words", f"{word!r} er et småord (stopord), der står i "
+                                          "næsten alle spørgsmål – brug det i et udtryk")
+            elif text in good:
+                check.add(entry, "words", f"{word!r} står flere gange")
+            else:
+                good.append(text)
+        if len(value) < 2 and not group_topics:
+            check.add(entry, "words", "en gruppe skal have mindst to ord eller udtryk "
+                                      "(eller ét ord og topics)")
+        data.synonyms.append(item)
 
 
 def validate_dir(root: Path) -> tuple[KnowledgeData, list[Problem]]:
@@ -354,6 +423,7 @@ def validate_dir(root: Path) -> tuple[KnowledgeData, list[Problem]]:
     _check_policies(root, data, problems, topics, municipalities, ids)
     _check_services(root, data, problems, topics, municipalities, ids)
     _check_laws(root, data, problems, topics, ids)
+    _check_synonyms(root, data, problems, topics)
     return data, problems
 
 

@@ -118,10 +118,16 @@ class CrisisDetector:
         self._patterns: list[tuple[str, str, tuple[re.Pattern[str], re.Pattern[str]]]] = []
         # Emergencies are checked first: acute danger outranks everything.
         for intent in CRISIS_INTENTS:
-            for i, entry in enumerate(spec["patterns"].get(intent) or []):
+            entries = spec["patterns"].get(intent) or []
+            if not isinstance(entries, list):
+                raise CrisisPatternError(f"{source}: {intent}: skal være en liste af mønstre")
+            for i, entry in enumerate(entries):
+                if not isinstance(entry, dict):
+                    raise CrisisPatternError(f"{source}: {intent}[{i}]: skal have id og regex")
                 where = f"{source}: {intent}[{entry.get('id', i)}]"
-                if not entry.get("id") or not entry.get("regex"):
-                    raise CrisisPatternError(f"{where}: id og regex skal udfyldes")
+                if not entry.get("id") or not isinstance(entry.get("regex"), str) \
+                        or not entry["regex"].strip():
+                    raise CrisisPatternError(f"{where}: id og regex (tekst) skal udfyldes")
                 regex = _compile(_expand(entry["regex"], lists, where), where)
                 self._patterns.append((intent, entry["id"], regex))
         unknown = set(spec["patterns"]) - set(CRISIS_INTENTS)
