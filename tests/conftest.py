@@ -16,16 +16,9 @@ from typing import Any
 
 import pytest
 import yaml
+from project_paths import DOMAIN_DIR, KNOWLEDGE_DIR, MASSIVE_FILE  # noqa: E402
 
-from assistant.config import PROJECT_ROOT, Settings, load_settings
-
-KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
-DOMAIN_DIR = PROJECT_ROOT / "domain"
-SHARED = Path("/work/shared")
-SHARED_REFERENCE = SHARED / "reference"
-SHARED_SEEDS = SHARED / "seeds"
-SUPPORT_FACTS = SHARED_REFERENCE / "danish_support_facts.yml"
-MASSIVE_FILE = SHARED_REFERENCE / "massive_da-DK_train.jsonl"
+from assistant.config import Settings, load_settings
 
 
 def sqlite_url(path: Path) -> str:

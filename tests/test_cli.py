@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import KNOWLEDGE_DIR
+from project_paths import KNOWLEDGE_DIR
 
 from assistant.cli import main
 from assistant.config import Settings

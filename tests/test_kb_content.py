@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DOMAIN_DIR, KNOWLEDGE_DIR, SHARED_SEEDS, SUPPORT_FACTS
+from project_paths import DOMAIN_DIR, KNOWLEDGE_DIR, SHARED_SEEDS, SUPPORT_FACTS
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

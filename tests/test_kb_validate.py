@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE_DIR
+from project_paths import KNOWLEDGE_DIR
 
 from assistant.kb.validate import (
     Problem,

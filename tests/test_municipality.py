@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import KNOWLEDGE_DIR
+from project_paths import KNOWLEDGE_DIR
 
 from assistant.nlu.municipality import MunicipalityMatcher, default_matcher
 
