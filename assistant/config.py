@@ -39,6 +39,17 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     retention_days: int = 30
     log_level: str = "INFO"
+    # Rasa's HTTP API (/model, /conversations, …) is off unless one of these is set; then it
+    # is on and every call needs the token (?token=…) or a JWT signed with the secret.
+    rasa_api_token: str = field(default="", repr=False)
+    rasa_jwt_secret: str = field(default="", repr=False)
+    rasa_jwt_method: str = "HS256"
+    # endpoints.yml (single machine); deploy/endpoints.scaled.yml adds the Redis lock store
+    endpoints_file: str = "endpoints.yml"
+
+    @property
+    def rasa_api_enabled(self) -> bool:
+        return bool(self.rasa_api_token or self.rasa_jwt_secret)
 
     @property
     def var_dir(self) -> Path:
@@ -92,4 +103,8 @@ def load_settings(
         cors_origins=_split(env.get("CORS_ORIGINS", default_origins)),
         retention_days=int(env.get("RETENTION_DAYS", "30")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
+        rasa_jwt_secret=env.get("RASA_JWT_SECRET", "").strip(),
+        rasa_jwt_method=env.get("RASA_JWT_METHOD", "").strip() or "HS256",
+        endpoints_file=env.get("RASA_ENDPOINTS", "").strip() or "endpoints.yml",
     )

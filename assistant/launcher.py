@@ -23,6 +23,10 @@ def service_env(settings: Settings) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "SANIC_HOST": settings.action_host,
+        # Sanic's own error pages (404, 405, …) as JSON, never HTML with a stack trace.
+        "SANIC_FALLBACK_ERROR_FORMAT": "json",
+        # No access log (client addresses, user agents), whatever LOG_LEVEL_LIBRARIES says.
+        "SANIC_ACCESS_LOG": "false",
         "ACTION_SERVER_URL": settings.action_url,
         "DATABASE_URL": settings.database_url,
         "TRACKER_STORE_URL": settings.tracker_store_url,
@@ -46,10 +50,19 @@ def rasa_server_command(settings: Settings, model: Path) -> list[str]:
         sys.executable, "-m", "rasa", "run",
         "--model", str(model),
         "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--endpoints", settings.endpoints_file, "--credentials", "credentials.yml",
     ]
     for origin in settings.cors_origins:
         command += ["--cors", origin]
+    # Closed by default: Rasa's HTTP API only when a token or a JWT secret is configured,
+    # and then only with it (RASA_API_TOKEN / RASA_JWT_SECRET; docs/deploy.md).
+    if settings.rasa_api_enabled:
+        command.append("--enable-api")
+        if settings.rasa_api_token:
+            command += ["--auth-token", settings.rasa_api_token]
+        if settings.rasa_jwt_secret:
+            command += ["--jwt-secret", settings.rasa_jwt_secret,
+                        "--jwt-method", settings.rasa_jwt_method]
     return command
 
 
@@ -136,14 +149,14 @@ def _stop(processes: Sequence[subprocess.Popen]) -> None:
 
 
 def run(settings: Settings) -> int:
+    problem = check_databases(settings)
+    if problem:
+        print(f"Cannot start: {problem}", file=sys.stderr)
+        return 2
     model = latest_model(settings.root / "models")
     if model is None:
         print("No trained model in models/. Run 'make train' (or 'make run').",
               file=sys.stderr)
-        return 2
-    problem = check_databases(settings)
-    if problem:
-        print(f"Cannot start: {problem}", file=sys.stderr)
         return 2
     env = service_env(settings)
     processes: list[subprocess.Popen] = []
