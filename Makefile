@@ -28,6 +28,13 @@ help:
 	@echo "make web    build the web chat's assets (npm) -> assistant/web/static/vendor/"
 	@echo "make web-test  web chat tests in headless Chromium against a running assistant"
 	@echo "make screenshots  regenerate docs/screenshots/ (desktop and 320 px)"
+	@echo "make check  staff: every content check with a short Danish verdict"
+	@echo "make test-dialogues [FILE=tests/x.yml]  staff: test conversations, Danish summary"
+	@echo "make stats [DAYS=30]  staff: conversation statistics -> terminal + reports/stats_*.png"
+	@echo "make robust-test  bad input (fuzz) and faults against a running assistant"
+	@echo "make scale-test   2 replicas behind nginx on PostgreSQL + Redis (installs them)"
+	@echo "make audit  pip-audit of the pinned dependencies -> reports/pip-audit.*"
+	@echo "make scale  start the scaled-out setup (deploy/scale.sh; stop: make scale-stop)"
 
 # --- setup ---------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -60,18 +67,18 @@ shell: train
 	  $(RASA) shell --endpoints endpoints.yml --port 5006
 
 # --- test ----------------------------------------------------------------------------
-test: setup lint validate unit train eval-gate stories web-test
+test: setup lint validate unit train eval-gate stories web-test robust-test scale-test audit
 	@echo "make test: all checks passed."
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check assistant actions tests scripts
+	$(BIN)/ruff check assistant actions tests scripts deploy
 
 validate: setup
 	$(BIN)/assistant kb validate
 	$(PY) -m assistant.datacheck
 
 unit: setup
-	$(BIN)/pytest -m "not model and not web" -q
+	$(BIN)/pytest -m "not model and not web and not robust and not scale" -q
 
 eval-gate: train
 	$(BIN)/assistant eval nlu --gate
@@ -121,3 +128,71 @@ eval-kb: setup
 
 clean:
 	rm -rf var models results reports/*.tmp
+
+# --- deployment, robustness, scale-out, audit (deploy/, tests/robustness, tests/scale) --
+# robust-test: Hypothesis-generated bad input through the REST channel of a running
+# assistant, and faults (action server down or silent, database lost, restart, logs).
+# scale-test: deploy/scale.sh starts PostgreSQL, Redis, nginx, two Rasa replicas and two
+# action servers (own state dir var/scale-test, free ports) and 50 conversations go through.
+# services: Debian's postgresql, redis-server and nginx, installed with apt-get when missing
+# (root, as in CI), then PostgreSQL and Redis started under var/scale/ (deploy/scale.sh).
+# audit: pip-audit in its own venv (it needs packaging>=23, Rasa 3.6 packaging<21).
+.PHONY: robust-test fuzz-test services services-install scale scale-stop scale-test audit
+AUDIT_VENV := var/audit-venv
+SERVICE_PACKAGES := postgresql redis-server nginx
+
+robust-test: train
+	$(BIN)/pytest -m robust -q tests/robustness
+
+fuzz-test: train
+	$(BIN)/pytest -m robust -q tests/robustness/test_fuzz_rest.py
+
+services-install:
+	@missing=""; \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian's$$missing ..."; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(SERVICE_PACKAGES) \
+	      || { echo "Could not install$$missing: run 'apt-get install$$missing' as root." >&2; exit 1; }; \
+	  fi
+
+services: services-install setup
+	deploy/scale.sh services
+
+scale: train services-install
+	deploy/scale.sh start
+
+scale-stop:
+	deploy/scale.sh stop
+
+scale-test: train services-install
+	$(BIN)/pytest -m scale -q tests/scale
+
+$(AUDIT_VENV)/.installed: deploy/audit/requirements.txt
+	@test -x $(AUDIT_VENV)/bin/python || $(PY) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AUDIT_VENV)/bin/python -m pip install --quiet -r deploy/audit/requirements.txt
+	@touch $@
+
+audit: $(VENV)/.installed $(AUDIT_VENV)/.installed
+	$(PY) deploy/audit/audit.py --pip-audit $(AUDIT_VENV)/bin/pip-audit
+
+# --- staff tools (assistant/staff, docs/personale.md, tests/staff) ------------------------
+# check: the knowledge-base validation, rasa data validate, training, the NLU quality gate
+# and the test dialogues, each with OK/FEJL and a short Danish verdict at the end.
+# test-dialogues: Rasa test stories end to end (`rasa test core --e2e`) with a plain Danish
+# summary of every failed step; FILE= any test-story file (default tests/test_stories.yml).
+# stats: statistics from the tracker store (TRACKER_STORE_URL) as a table, PNG charts in
+# reports/ (DAYS=N: only the last N days). The tests run in unit, stories and web-test.
+.PHONY: check test-dialogues stats
+
+check: setup
+	@$(PY) -m assistant.staff.check
+
+test-dialogues: train
+	@$(PY) -m assistant.staff.dialogues $(or $(FILE),tests/test_stories.yml)
+
+stats: $(VENV)/.installed
+	@$(BIN)/assistant stats $(if $(DAYS),--days $(DAYS))

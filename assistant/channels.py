@@ -5,7 +5,9 @@ Both wrap Rasa's own channels with a guard around message handling:
   of being processed;
 - if handling fails, times out (action server down or slow) or produces no reply at all,
   the person still gets `utter_safe_error`, which contains 112 and the hotlines;
-- nothing the person wrote is logged.
+- nothing the person wrote is logged;
+- a tracker store (database) error is raised instead of Rasa's silent fallback to an empty
+  in-memory conversation, so the person gets the safe reply and the error is logged.
 The REST channel also answers malformed requests (bad JSON or UTF-8, too large, missing
 fields) with a 4xx and a Danish message instead of an error page.
 
@@ -20,6 +22,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +48,48 @@ REPLY_BUDGET = float(os.environ.get("REPLY_BUDGET_SECONDS", "2.7"))
 ACTION_TIMEOUT = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "1.5"))
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
+
+# Rasa warns about a message it cannot parse as an intent payload ("/intent{…}") with the
+# whole message in the warning; never print what a person wrote (tests/robustness).
+warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line",
+                        category=UserWarning)
+
+# Fields of Rasa's structured log lines that hold what a person wrote (or what was answered).
+_PERSONAL_LOG_FIELDS = frozenset({
+    "text", "user_text", "message", "user_message", "parse_data_text", "response_text",
+    "json_message", "tracker_latest_message", "parse_data_entities", "entity", "slot_candidates",
+})
+
+
+class _NoMessageText(logging.Filter):
+    """Rasa's structlog lines are JSON; some carry the message text even at ERROR level
+    (e.g. `rest.message.received.timeout` when a client disconnects). Blank those fields."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.msg
+        if isinstance(msg, str) and msg.startswith("{") and record.name.startswith("rasa"):
+            try:
+                data = json.loads(msg)
+            except ValueError:
+                return True
+            if isinstance(data, dict) and _PERSONAL_LOG_FIELDS & data.keys():
+                for key in _PERSONAL_LOG_FIELDS & data.keys():
+                    data[key] = "[removed]"
+                record.msg = json.dumps(data, ensure_ascii=False)
+                record.args = ()
+        return True
+
+
+def _install_log_filter() -> None:
+    flt = _NoMessageText()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _NoMessageText) for f in handler.filters):
+            handler.addFilter(flt)
+    for name in ("rasa.core.channels.rest", "rasa.core.channels.socketio",
+                 "rasa.shared.core.training_data.story_reader.yaml_story_reader"):
+        named = logging.getLogger(name)
+        if not any(isinstance(f, _NoMessageText) for f in named.filters):
+            named.addFilter(flt)
 
 
 def _domain_texts() -> dict[str, str]:
@@ -124,6 +169,26 @@ def _limit_action_timeout() -> None:
     rasa_action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT  # type: ignore[attr-defined]
 
 
+def _raise_tracker_store_error(error: Exception) -> None:
+    raise error
+
+
+def _surface_tracker_store_errors(bp: Blueprint) -> None:
+    """Rasa wraps the tracker store in a FailSafeTrackerStore that, when the database fails,
+    logs the error (its SQL parameters can hold what the person wrote) and goes on with a
+    fresh in-memory conversation. Make it raise instead: the guard then sends the safe reply
+    and logs only the error's class. Runs after Rasa's own start-up listener loaded the agent.
+    """
+
+    @bp.listener("after_server_start")
+    async def _surface(app: Any, _loop: Any) -> None:
+        from rasa.core.tracker_store import FailSafeTrackerStore
+
+        store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
+        if isinstance(store, FailSafeTrackerStore):
+            store._on_tracker_store_error = _raise_tracker_store_error
+
+
 def guard(on_new_message: Handler, burst: _Burst) -> Handler:
     async def guarded(message: UserMessage) -> None:
         output = CountingOutput(message.output_channel)
@@ -165,7 +230,9 @@ class SafeRestInput(RestInput):
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         _limit_action_timeout()
+        _install_log_filter()
         bp = super().blueprint(guard(on_new_message, _Burst()))
+        _surface_tracker_store_errors(bp)
 
         @bp.middleware("request")
         async def check_request(request: Request) -> response.HTTPResponse | None:
@@ -201,7 +268,9 @@ class SafeSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         _limit_action_timeout()
+        _install_log_filter()
         bp = super().blueprint(guard(on_new_message, _Burst()))
+        _surface_tracker_store_errors(bp)
         # Rasa creates the socket.io server open to every origin; allow only CORS_ORIGINS.
         from assistant.config import load_settings
 

@@ -141,7 +141,7 @@ class Service(Base):
     municipality_name = Column(String(60), ForeignKey("municipalities.name"))
     priority = Column(Integer, nullable=False, default=5)
     sources = Column(Text, nullable=False)  # newline-separated URLs
-    source_date = Column(String(60))
+    source_date = Column(String(200))  # PostgreSQL enforces the length (SQLite does not)
     verified_on = Column(String(10), nullable=False)
 
     municipality = relationship("Municipality", back_populates="services")

@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('municipality_name', sa.String(length=60), nullable=True),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('sources', sa.Text(), nullable=False),
-    sa.Column('source_date', sa.String(length=60), nullable=True),
+    sa.Column('source_date', sa.String(length=200), nullable=True),
     sa.Column('verified_on', sa.String(length=10), nullable=False),
     sa.ForeignKeyConstraint(['municipality_name'], ['municipalities.name'], ),
     sa.PrimaryKeyConstraint('id')
