@@ -19,7 +19,9 @@ WARNING_RE = re.compile(r"UserWarning: (.*)|WARNING\s+rasa\.\S+\s+-\s+(.*)")
 # Responses Rasa itself sends: form questions and the default fallback.
 BUILT_IN = re.compile(r"^utter_ask_[a-z_]+$|^utter_default$")
 # Noise from third-party packages, not about our data.
-IGNORED = ("pkg_resources is deprecated",)
+IGNORED = ("pkg_resources is deprecated",
+           # about the environment (make sets it for reproducible training), not the data
+           "You have set 'TF_DETERMINISTIC_OPS'")
 CODE_PATHS = ("actions", "assistant/dialogue", "assistant/channels.py")
 _LITERAL_RE = re.compile(r"[\"'](utter_[a-z0-9_]+)(\{)?")
 
