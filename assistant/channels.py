@@ -271,10 +271,6 @@ class SafeSocketIOInput(SocketIOInput):
         _install_log_filter()
         bp = super().blueprint(guard(on_new_message, _Burst()))
         _surface_tracker_store_errors(bp)
-        # Rasa creates the socket.io server open to every origin; allow only CORS_ORIGINS.
-        from assistant.config import load_settings
-
-        bp.ctx.sio.eio.cors_allowed_origins = list(load_settings().cors_origins)
         return bp
 
 

@@ -18,10 +18,9 @@
  *                              not ask; sent silently as /inform_municipality{…}.
  *   data-exit-url              where "Forlad siden" goes. Default: https://www.dr.dk/
  *   data-open="true"           open the chat when the page loads.
- *   data-session-persistence   "false" only if the server's socketio channel has
- *                              session_persistence: false. Default (true): the random
- *                              session id names the conversation, so a reconnect continues
- *                              it and the quick exit deletes all of it.
+ *   data-session-persistence   "true" when the server's socketio channel has
+ *                              session_persistence: true (then a reconnect continues the
+ *                              same conversation and the municipality is not sent again).
  *
  * Privacy: the conversation lives only in this page's DOM and memory. Nothing is written to
  * localStorage, sessionStorage, cookies or the URL; socket.io runs over WebSocket only (no
@@ -78,7 +77,7 @@ function readConfig(data) {
     municipality: municipality,
     exitUrl: safeHttpUrl(data.exitUrl) || "https://www.dr.dk/",
     open: data.open === "true",
-    sessionPersistence: data.sessionPersistence !== "false",
+    sessionPersistence: data.sessionPersistence === "true",
   };
 }
 
