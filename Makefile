@@ -28,6 +28,9 @@ help:
 	@echo "make web    build the web chat's assets (npm) -> assistant/web/static/vendor/"
 	@echo "make web-test  web chat tests in headless Chromium against a running assistant"
 	@echo "make screenshots  regenerate docs/screenshots/ (desktop and 320 px)"
+	@echo "make check  staff: every content check with a short Danish verdict"
+	@echo "make test-dialogues [FILE=tests/x.yml]  staff: test conversations, Danish summary"
+	@echo "make stats [DAYS=30]  staff: conversation statistics -> terminal + reports/stats_*.png"
 	@echo "make robust-test  bad input (fuzz) and faults against a running assistant"
 	@echo "make scale-test   2 replicas behind nginx on PostgreSQL + Redis (installs them)"
 	@echo "make audit  pip-audit of the pinned dependencies -> reports/pip-audit.*"
@@ -175,3 +178,21 @@ $(AUDIT_VENV)/.installed: deploy/audit/requirements.txt
 
 audit: $(VENV)/.installed $(AUDIT_VENV)/.installed
 	$(PY) deploy/audit/audit.py --pip-audit $(AUDIT_VENV)/bin/pip-audit
+
+# --- staff tools (assistant/staff, docs/personale.md, tests/staff) ------------------------
+# check: the knowledge-base validation, rasa data validate, training, the NLU quality gate
+# and the test dialogues, each with OK/FEJL and a short Danish verdict at the end.
+# test-dialogues: Rasa test stories end to end (`rasa test core --e2e`) with a plain Danish
+# summary of every failed step; FILE= any test-story file (default tests/test_stories.yml).
+# stats: statistics from the tracker store (TRACKER_STORE_URL) as a table, PNG charts in
+# reports/ (DAYS=N: only the last N days). The tests run in unit, stories and web-test.
+.PHONY: check test-dialogues stats
+
+check: setup
+	@$(PY) -m assistant.staff.check
+
+test-dialogues: train
+	@$(PY) -m assistant.staff.dialogues $(or $(FILE),tests/test_stories.yml)
+
+stats: $(VENV)/.installed
+	@$(BIN)/assistant stats $(if $(DAYS),--days $(DAYS))

@@ -8,6 +8,11 @@
     assistant privacy delete ID      delete one conversation now
     assistant eval nlu [--gate]      held-out NLU evaluation -> reports/
     assistant run                    start action server + Rasa server (Ctrl-C stops all)
+
+Staff tools (assistant/staff/):
+    assistant review [filters]       recent conversations (redacted); --export FILE for NLU
+    assistant stats [--days N]       conversation statistics; PNG charts in reports/
+    assistant staff hash-password    STAFF_PASSWORD_HASH for .env (the /staff login)
 """
 
 from __future__ import annotations
@@ -244,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_cmd = sub.add_parser("run", help="start the assistant (Ctrl-C stops)")
     run_cmd.set_defaults(func=_run)
+
+    # ----- staff tools: review, stats, staff hash-password (assistant/staff/) -----------
+    from assistant.staff.commands import add_commands as add_staff_commands
+
+    add_staff_commands(sub)
+    # ----- end staff tools ----------------------------------------------------------------
     return parser
 
 

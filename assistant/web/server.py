@@ -31,6 +31,7 @@ import yaml
 from aiohttp import web
 
 from assistant.config import Settings, load_settings
+from assistant.staff.page import register_staff_routes
 from assistant.text import fold
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_static("/vendor/dkfds/", VENDOR_DIR / "dkfds", follow_symlinks=False)
     app.router.add_static("/demo/", STATIC_DIR / "demo", follow_symlinks=False)
     app.on_response_prepare.append(_security_headers)
+    register_staff_routes(app, settings)  # /staff: review and statistics (assistant/staff)
     if not (WIDGET_DIR / "chat.js").exists():
         log.warning("The widget is not built (%s missing): run 'make web'.",
                     WIDGET_DIR / "chat.js")

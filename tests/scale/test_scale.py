@@ -264,6 +264,42 @@ def test_knowledge_base_on_postgresql_matches_sqlite(scaled: dict[str, str], kb)
         assert ranked(kb), query
 
 
+def test_staff_review_and_stats_on_postgresql(scaled: dict[str, str]) -> None:
+    """The staff tools read the PostgreSQL tracker store filled by the 50 conversations
+    above: `assistant review` and `assistant stats` see every one with its topics,
+    municipality and feedback (and the store's redaction holds)."""
+    import sys
+
+    from assistant.staff.conversations import ConversationStore, Filters
+    from assistant.staff.stats import collect
+
+    senders = {f"scale-{RUN_ID}-{n:02d}" for n in range(CONVERSATIONS)}
+    with ConversationStore(scaled["TRACKER_STORE_URL"]) as store:
+        ours = [c for c in store.conversations() if c.sender_id in senders]
+        named = {c.sender_id for c in store.conversations(Filters(municipality="Aarhus"))}
+        stats = collect(store)
+    assert {c.sender_id for c in ours} == senders
+    for conversation in ours:
+        assert {"economy", "housing", "loneliness", "addiction"} <= set(conversation.topics)
+        assert conversation.feedback.get("up") == 1
+        assert len(conversation.typed_messages) == len(SCRIPT) - 2  # two are buttons
+    assert senders <= named  # "jeg bor faktisk i Aarhus": the last municipality named
+    assert stats.conversations >= CONVERSATIONS
+    assert stats.feedback["up"] >= CONVERSATIONS
+    assert stats.per_topic["economy"] >= CONVERSATIONS
+
+    env = dict(os.environ, TRACKER_STORE_URL=scaled["TRACKER_STORE_URL"])
+    review = subprocess.run([sys.executable, "-m", "assistant.cli", "review", "--topic",
+                             "addiction", "--limit", "500"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert review.returncode == 0, review.stderr
+    assert "jeg drikker for meget" in review.stdout
+    stats_run = subprocess.run([sys.executable, "-m", "assistant.cli", "stats", "--no-charts"],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert stats_run.returncode == 0, stats_run.stderr
+    assert "Samtaler" in stats_run.stdout
+
+
 def test_deletion_and_purge_on_postgresql(scaled: dict[str, str]) -> None:
     """`assistant privacy delete` and `purge` (the nightly cron job) against PostgreSQL.
     Runs last: it empties this test cluster's conversations."""
