@@ -22,9 +22,10 @@ import logging
 import os
 import re
 import time
+import uuid
 import warnings
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import yaml
@@ -34,7 +35,7 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from assistant.config import PROJECT_ROOT
+from assistant.config import PROJECT_ROOT, load_settings, normalize_origin
 
 logger = logging.getLogger(__name__)
 
@@ -259,8 +260,46 @@ class SafeRestInput(RestInput):
         return bp
 
 
+class OriginCheck:
+    """The socket.io handshake's Origin check (python-engineio `cors_allowed_origins`).
+
+    Rasa creates its socket.io server with `cors_allowed_origins=[]`, which switches the
+    check off: any web site could open a conversation in its visitors' browsers. This allows
+    only CORS_ORIGINS (assistant/config.py; by default the web chat server's own origins).
+    "*" is never honoured here. A handshake without an Origin header (not from a browser)
+    is not checked by engineio: only browsers send one, and only browsers need stopping.
+    """
+
+    def __init__(self, origins: Iterable[str]) -> None:
+        wanted = {normalize_origin(o) for o in origins}
+        if "*" in wanted:
+            logger.warning("CORS_ORIGINS contains '*': ignored for socket.io; "
+                           "list the web sites' origins instead")
+            wanted.discard("*")
+        self.origins = frozenset(wanted)
+
+    def __call__(self, origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+        return bool(origin) and normalize_origin(str(origin)) in self.origins
+
+
+def session_id_ok(value: Any) -> bool:
+    """A client's session id names the whole conversation (session_persistence): the same
+    characters as REST senders, and at least 16 of them (the widget sends 32 random hex)."""
+    return isinstance(value, str) and len(value) >= 16 and bool(SENDER_RE.match(value))
+
+
 class SafeSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel with the same safety guard."""
+    """Rasa's socket.io channel with the same safety guard, an Origin check on the
+    handshake, and sessions that work with python-socketio 5.
+
+    With `session_persistence: true` the client's random session id (sent in
+    `session_request`) is the conversation id, so a reconnect continues the conversation
+    and the quick exit deletes all of it. Rasa 3.6 calls `sio.enter_room()` without
+    awaiting it, and python-socketio 5 made it a coroutine: the socket never joined the
+    session's room and no reply arrived. Here the room is entered properly, the session id
+    is checked, and it is bound to the socket: a message on that socket always belongs to
+    the session it requested (a `session_id` in the message itself is not trusted).
+    """
 
     @classmethod
     def name(cls) -> str:
@@ -271,6 +310,42 @@ class SafeSocketIOInput(SocketIOInput):
         _install_log_filter()
         bp = super().blueprint(guard(on_new_message, _Burst()))
         _surface_tracker_store_errors(bp)
+        sio = self.sio
+        assert sio is not None  # set by SocketIOInput.blueprint
+        sio.eio.cors_allowed_origins = OriginCheck(load_settings().cors_origins)
+        namespace = self.namespace or "/"
+        rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
+        sessions: dict[str, str] = {}  # socket id -> session id
+        self.sessions = sessions
+
+        async def session_request(sid: str, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if session_id_ok(requested) else uuid.uuid4().hex
+            previous = sessions.get(sid)
+            if self.session_persistence:
+                if previous and previous != session_id:
+                    await sio.leave_room(sid, previous, namespace=namespace)
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            sessions[sid] = session_id
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                session_id = sessions.get(sid)
+                if session_id is None:
+                    logger.warning("socket.io message before session_request: ignored")
+                    return
+                data = {**data, "session_id": session_id}
+            await rasa_handle_message(sid, data)
+
+        async def disconnect(sid: str, *_reason: Any) -> None:
+            sessions.pop(sid, None)
+
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
+        sio.on("disconnect", disconnect, namespace=namespace)
         return bp
 
 
@@ -278,4 +353,4 @@ def safe_reply_text() -> str:
     return _Texts.get("utter_safe_error")
 
 
-__all__ = ["SafeRestInput", "SafeSocketIOInput", "CountingOutput", "guard"]
+__all__ = ["SafeRestInput", "SafeSocketIOInput", "CountingOutput", "OriginCheck", "guard"]

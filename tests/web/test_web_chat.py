@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,6 +60,10 @@ def click_choice(page: Any, title: str) -> str:
 
 def user_bubbles(page: Any) -> list[str]:
     return [t.strip() for t in page.locator(".kvc-msg--user .kvc-bubble").all_inner_texts()]
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
 
 
 def assert_nothing_stored(page: Any, context: Any) -> None:
@@ -266,6 +271,8 @@ def test_session_id_random_websocket_only_and_nothing_from_elsewhere(
     assert len(ids) == 2 and ids[0] != ids[1]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
     assert frames.urls and all("transport=websocket" in u for u in frames.urls)
+    # The connection URL names the conversation for nginx's sticky routing (?sender=).
+    assert [query(u).get("sender") for u in frames.urls] == [[i] for i in ids]
     rasa_origin = assistant.rasa_url
     for url in requests:
         assert url.startswith((assistant.web_url, rasa_origin)), url
@@ -368,7 +375,7 @@ def test_embedded_on_another_site_with_one_script_and_one_stylesheet(
         f'<script src="{widget}/chat.js" defer data-rasa-url="{assistant.rasa_url}"'
         ' data-municipality="Sønderborg"></script></head>'
         "<body><h1>Sønderborg Kommune</h1><p>Borger</p></body></html>").encode()
-    with municipal_site(host_page) as site:
+    with municipal_site(host_page, assistant.site_port) as site:
         page.add_init_script("Object.defineProperty(Crypto.prototype, 'randomUUID',"
                              " {value: undefined, configurable: true})")
         page.goto(site)
@@ -385,9 +392,10 @@ def test_embedded_on_another_site_with_one_script_and_one_stylesheet(
 
 
 @contextmanager
-def municipal_site(body: bytes) -> Iterator[str]:
+def municipal_site(body: bytes, port: int = 0) -> Iterator[str]:
     """A plain page on its own loopback origin (Chromium lets no public page, and so no
-    page faked by Playwright's routing, load scripts from loopback)."""
+    page faked by Playwright's routing, load scripts from loopback). The harness puts
+    `assistant.site_port`'s origin in CORS_ORIGINS; any other port is a foreign site."""
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
@@ -400,7 +408,7 @@ def municipal_site(body: bytes) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Page)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -408,3 +416,86 @@ def municipal_site(body: bytes) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# Keeps a reference to every WebSocket the page opens (the widget exposes nothing), so a
+# test can drop the connection the way a network change or a proxy restart does.
+TRACK_WEBSOCKETS = """(() => {
+  const Native = window.WebSocket;
+  const open = [];
+  class Tracked extends Native {
+    constructor(...args) { super(...args); open.push(this); }
+  }
+  window.WebSocket = Tracked;
+  window.__dropWebSockets = () => open.splice(0).forEach(ws => ws.close());
+})();"""
+
+
+def test_reconnect_continues_the_conversation_and_quick_exit_deletes_all_of_it(
+        page: Any, frames: SocketFrames, browser_context: Any, assistant: Assistant) -> None:
+    """session_persistence: the widget's random session id is the conversation, so after
+    the socket reconnects (new socket.io connection) the same conversation goes on, and the
+    quick exit deletes every event of it, from before and after the reconnect."""
+    page.add_init_script(TRACK_WEBSOCKETS)
+    page.goto(START_URL)
+    page.goto(assistant.web_url)
+    open_chat(page)
+    assert "Hvilken kommune bor du i?" in ask(page, "jeg har gæld")
+    assert "Randers" in click_choice(page, "Randers")
+    session = frames.events("session_request")[0]["session_id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", session)
+    before_reconnect = assistant.stored_events(session)
+    assert before_reconnect > 0, "the conversation is not stored under the session id"
+
+    page.evaluate("() => window.__dropWebSockets()")
+    deadline = time.monotonic() + 20
+    while len(frames.events("session_confirm", sent=False)) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(frames.events("session_confirm", sent=False)) == 2, "no reconnect"
+    page.wait_for_function(
+        "() => document.querySelector('.kvc-alert').textContent === ''", timeout=10_000)
+    page.wait_for_timeout(300)
+
+    # A new socket.io connection (new sid), the same session: the municipality is known.
+    sids = [d["sid"] for d in frames.events("__connect__", sent=False)]
+    assert len(sids) == 2 and sids[0] != sids[1]
+    assert [d["session_id"] for d in frames.events("session_request")] == [session, session]
+    assert len(frames.urls) == 2
+    assert all(query(u).get("sender") == [session] for u in frames.urls)
+    reply = ask(page, "jeg er hjemløs")
+    assert "Hvilken kommune bor du i?" not in reply
+    assert "Randers Kommune" in reply
+    assert {d.get("session_id") for d in frames.events("user_uttered")} == {session}
+    assert assistant.stored_events(session) > before_reconnect
+    assert all(assistant.stored_events(sid) == 0 for sid in sids)
+
+    page.get_by_role("button", name=STRINGS["quickExitLabel"]).click()
+    page.wait_for_url(EXIT_URL)
+    assert frames.messages()[-1] == "/delete_conversation"
+    assert_nothing_stored(page, browser_context)
+    deadline = time.monotonic() + 15
+    while assistant.stored_events(session) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert assistant.stored_events(session) == 0, "conversation still stored on the server"
+
+
+def test_a_site_not_in_cors_origins_cannot_connect(
+        page: Any, frames: SocketFrames, assistant: Assistant) -> None:
+    """The same embedding on a site whose origin is not in CORS_ORIGINS: the socket.io
+    handshake is refused, so the widget says the assistant cannot be reached."""
+    widget = f"http://127.0.0.1:{assistant.web_port}/widget"
+    host_page = (
+        "<!DOCTYPE html><html lang=da><head><meta charset=utf-8><title>Fremmed side</title>"
+        f'<link rel="stylesheet" href="{widget}/chat.css">'
+        f'<script src="{widget}/chat.js" defer data-rasa-url="{assistant.rasa_url}">'
+        "</script></head><body><h1>Fremmed side</h1></body></html>").encode()
+    with municipal_site(host_page) as site:
+        assert not site.startswith(tuple(assistant.allowed_origins))
+        page.goto(site)
+        open_chat(page)
+        page.wait_for_function(
+            "t => document.querySelector('.kvc-alert').textContent === t",
+            arg=STRINGS["unreachable"], timeout=20_000)
+        page.wait_for_timeout(1500)
+    assert frames.events("__connect__", sent=False) == []
+    assert frames.events("session_request") == []

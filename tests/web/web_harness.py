@@ -58,6 +58,9 @@ class Assistant:
     web_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
+    # A municipality's own site embedding the widget (test_web_chat.municipal_site): a third
+    # origin, which the socket.io handshake accepts only because CORS_ORIGINS names it.
+    site_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     starts: int = 0
 
@@ -68,6 +71,18 @@ class Assistant:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def site_origin(self) -> str:
+        return f"http://127.0.0.1:{self.site_port}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """CORS_ORIGINS: the web chat server's own origins (the demo page, reached as
+        localhost and as 127.0.0.1, is another origin than the Rasa port) and the
+        embedding site's."""
+        return [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}",
+                self.site_origin]
 
     @property
     def tracker_db(self) -> Path:
@@ -87,6 +102,7 @@ class Assistant:
             "ACTION_PORT": str(self.action_port),
             "TRACKER_STORE_URL": f"sqlite:///{self.tracker_db}",
             "RASA_TELEMETRY_ENABLED": "false",
+            "CORS_ORIGINS": ",".join(self.allowed_origins),
         })
         return env
 
@@ -269,7 +285,7 @@ def serve(target: Path) -> None:
     with running_assistant(target) as served:
         (target / "ports.json").write_text(json.dumps({
             "web_port": served.web_port, "rasa_port": served.rasa_port,
-            "action_port": served.action_port}))
+            "action_port": served.action_port, "site_port": served.site_port}))
         print(f"Serving {served.web_url} (Rasa {served.rasa_url}); Ctrl-C stops.", flush=True)
         try:
             while served.process and served.process.poll() is None:

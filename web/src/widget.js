@@ -18,13 +18,18 @@
  *                              not ask; sent silently as /inform_municipality{…}.
  *   data-exit-url              where "Forlad siden" goes. Default: https://www.dr.dk/
  *   data-open="true"           open the chat when the page loads.
- *   data-session-persistence   "true" when the server's socketio channel has
- *                              session_persistence: true (then a reconnect continues the
- *                              same conversation and the municipality is not sent again).
+ *   data-session-persistence   "false" only if the server's socketio channel has
+ *                              session_persistence: false. Default (true, as in this
+ *                              project's credentials.yml): the random session id names the
+ *                              conversation, so a reconnect continues it (the municipality
+ *                              is not sent again) and the quick exit deletes all of it.
  *
  * Privacy: the conversation lives only in this page's DOM and memory. Nothing is written to
- * localStorage, sessionStorage, cookies or the URL; socket.io runs over WebSocket only (no
- * polling, so no cookies). The session id comes from crypto.randomUUID/getRandomValues.
+ * localStorage, sessionStorage, cookies or the page's URL; socket.io runs over WebSocket
+ * only (no polling, so no cookies). The session id comes from crypto.randomUUID/
+ * getRandomValues and is kept only in memory. It is also sent as `?sender=` on the socket.io
+ * connection URL, because the scaled-out setup's nginx routes each conversation to one Rasa
+ * replica by that parameter (deploy/nginx/assistant.conf).
  */
 
 var script = document.currentScript || document.querySelector("script[data-rasa-url]");
@@ -77,7 +82,7 @@ function readConfig(data) {
     municipality: municipality,
     exitUrl: safeHttpUrl(data.exitUrl) || "https://www.dr.dk/",
     open: data.open === "true",
-    sessionPersistence: data.sessionPersistence === "true",
+    sessionPersistence: data.sessionPersistence !== "false",
   };
 }
 
@@ -546,8 +551,10 @@ function onBotMessage(message) {
 function connect() {
   socket = io(cfg.origin, {
     path: cfg.socketPath,
-    transports: ["websocket"], // no long-polling: no cookies, no sticky sessions
+    transports: ["websocket"], // no long-polling: no cookies
     withCredentials: false,
+    // nginx (scaled out) hashes on ?sender= to keep a conversation on one Rasa replica.
+    query: { sender: sessionId },
     reconnection: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
