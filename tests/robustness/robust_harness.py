@@ -12,13 +12,11 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 
-from web_harness import free_port  # noqa: E402
+from web_harness import LoggedServer, free_port, http_ok  # noqa: E402
 
 STARTUP_TIMEOUT = float(os.environ.get("ROBUST_STARTUP_TIMEOUT", "420"))
 SAFE_REPLY_SECONDS = 3.0
@@ -87,14 +85,6 @@ def post_raw(port: int, body: bytes, path: str = "/webhooks/rest/webhook",
 def say(port: int, sender: str, message: str, **kwargs: Any) -> Reply:
     body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
     return post_raw(port, body, **kwargs)
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (localhost)
-            return response.status == 200
-    except OSError:
-        return False
 
 
 class FaultProxy:
@@ -170,7 +160,7 @@ class FaultProxy:
 
 
 @dataclass
-class RasaServer:
+class RasaServer(LoggedServer):
     """Only the Rasa server, started with the launcher's own command line
     (`assistant.launcher.rasa_server_command`), its own SQLite tracker store, and
     ACTION_SERVER_URL pointing wherever the test says (e.g. a FaultProxy)."""
@@ -193,6 +183,12 @@ class RasaServer:
     @property
     def log_path(self) -> Path:
         return self.workdir / "rasa.log"
+
+    @property
+    def ready_url(self) -> str:
+        return f"{self.url}/"
+
+    stop_whole_group = True
 
     def settings(self):  # type: ignore[no-untyped-def]
         from assistant.config import load_settings
@@ -239,30 +235,6 @@ class RasaServer:
     def start(self) -> None:
         self.launch()
         self.wait_ready()
-
-    def stop(self) -> None:
-        proc = self.process
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and http_ok(f"{self.url}/"):
-            time.sleep(0.2)
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
 
 def port_is_closed(port: int) -> bool:
     with socket.socket() as s:

@@ -42,7 +42,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (localhost)
             return response.status == 200
@@ -50,8 +50,51 @@ def _ok(url: str) -> bool:
         return False
 
 
+class LoggedServer:
+    """What the harnesses' server processes share: stopping one (SIGTERM, then SIGKILL to
+    its process group) until `ready_url` no longer answers, and reading its log."""
+
+    process: subprocess.Popen | None
+    stop_whole_group = False  # True: SIGTERM to the process group, not just the process
+
+    @property
+    def log_path(self) -> Path:
+        raise NotImplementedError
+
+    @property
+    def ready_url(self) -> str:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
+        if self.stop_whole_group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.send_signal(signal.SIGTERM)  # e.g. the launcher stops its three servers
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        # Wait until the port is really closed.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and http_ok(self.ready_url):
+            time.sleep(0.2)
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+
 @dataclass
-class Assistant:
+class Assistant(LoggedServer):
     """`assistant run` on its own ports and its own (temporary) conversation store."""
 
     workdir: Path
@@ -92,6 +135,10 @@ class Assistant:
     def log_path(self) -> Path:
         return self.workdir / "assistant.log"
 
+    @property
+    def ready_url(self) -> str:
+        return f"{self.rasa_url}/"
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         for key in ("CORS_ORIGINS", "RASA_PUBLIC_URL", "WEB_HOST", "RASA_HOST", "ACTION_HOST"):
@@ -124,7 +171,7 @@ class Assistant:
             if self.process.poll() is not None:
                 raise RuntimeError(f"assistant run exited ({self.process.returncode}):\n"
                                    + self.log_tail())
-            if all(_ok(u) for u in urls) and "The assistant is running." in self.log_text():
+            if all(http_ok(u) for u in urls) and "The assistant is running." in self.log_text():
                 self.warm_up()
                 return
             time.sleep(0.5)
@@ -152,30 +199,6 @@ class Assistant:
                 return " ".join(m.get("text") or "" for m in json.load(response))
         except (OSError, ValueError):
             return ""
-
-    def stop(self) -> None:
-        proc = self.process
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)  # the launcher stops its three servers
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        # Wait until the ports are really closed.
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and _ok(f"{self.rasa_url}/"):
-            time.sleep(0.2)
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stored_events(self, sender_id: str) -> int:
         """Events the tracker store holds for one conversation (0 when none or no table)."""
