@@ -159,10 +159,7 @@ def test_journey_phone_answer_feedback_buttons_and_quick_exit(
     assert page.url == START_URL
     assert_nothing_stored(page, browser_context)
 
-    deadline = time.monotonic() + 15
-    while assistant.stored_events(conversation) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert assistant.stored_events(conversation) == 0, "conversation still stored on the server"
+    assert assistant.wait_until_deleted(conversation) == 0, "still stored on the server"
 
 
 def test_municipality_from_data_attribute_is_set_silently(
@@ -473,10 +470,7 @@ def test_reconnect_continues_the_conversation_and_quick_exit_deletes_all_of_it(
     page.wait_for_url(EXIT_URL)
     assert frames.messages()[-1] == "/delete_conversation"
     assert_nothing_stored(page, browser_context)
-    deadline = time.monotonic() + 15
-    while assistant.stored_events(session) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert assistant.stored_events(session) == 0, "conversation still stored on the server"
+    assert assistant.wait_until_deleted(session) == 0, "conversation still stored on the server"
 
 
 def test_a_site_not_in_cors_origins_cannot_connect(

@@ -213,6 +213,14 @@ class Assistant(LoggedServer):
         return int(row[0])
 
 
+    def wait_until_deleted(self, sender_id: str, seconds: float = 15) -> int:
+        """Wait for a deletion to reach the tracker store; the events still stored."""
+        deadline = time.monotonic() + seconds
+        while self.stored_events(sender_id) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        return self.stored_events(sender_id)
+
+
 @contextmanager
 def running_assistant(workdir: Path) -> Iterator[Assistant]:
     assistant = Assistant(workdir)
