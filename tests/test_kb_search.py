@@ -157,3 +157,34 @@ def test_nonsense_gives_nothing(kb):
     assert kb.search("bolig")  # control
     assert kb.search("xyzzy qwerty") == []
     assert kb.search("") == []
+
+
+# --- paragraphs and light verbs -------------------------------------------------------------
+
+
+def test_paragraph_letters_join_their_number():
+    assert analyse("§ 85 a") == analyse("§85a") == analyse("85 A") == ["85a"]
+    assert analyse("hvad er § 85") == ["85"]
+    assert analyse("§ 107 og § 108") == ["107", "108"]
+    # Only paragraph letters (a-h) join: "17 i dag" keeps "17" for the thesaurus ("jeg er 17").
+    assert analyse("jeg er 17 i dag") == ["17", "dag"]
+
+
+@pytest.mark.parametrize(("query", "law"), [("hvad er § 85", "sel-85"), ("§ 85 a", "sel-85a"),
+                                            ("serviceloven §82b", "sel-82b")])
+def test_paragraph_questions_find_that_paragraph_first(kb, query, law):
+    assert _ids(kb.search(query, k=3))[0] == law
+
+
+def test_light_verbs_count_only_inside_phrases(kb):
+    from assistant.kb.search import SynonymGroup, Thesaurus
+
+    # "slår" alone is no search term: "pengene slår ikke til" is about money ...
+    assert analyse("pengene slår ikke til") == ["penge"]
+    assert analyse("jeg vil tage min søn med") == ["son"]
+    assert "economy" in kb.search("pengene slår ikke til", k=1)[0].passage.topics
+    # ... but a thesaurus phrase with it still matches, and a lone one never does.
+    thesaurus = Thesaurus([SynonymGroup("vold", ("slå", "slår mig"), ("violence",))])
+    assert thesaurus.concepts("min mand slår mig") == {0: 1}
+    assert not thesaurus.concepts("pengene slår ikke til")
+    assert "violence" in kb.search("min kæreste slår mig", k=1)[0].passage.topics

@@ -17,6 +17,10 @@ A passage's score is the sum of
 multiplied by a boost for passages on the topics the query's concepts point to and, when a
 municipality is set, a small one for that municipality's own passages over national ones.
 
+Stop words (spaCy's Danish list, the assistant's context words, fillers and light verbs
+such as "tage" and "slå") are no search terms of their own but still count inside thesaurus
+phrases; "§ 85 a" is read as the one paragraph number "85a", apart from "§ 85".
+
 The corpus is small (a few hundred passages), so the index lives in memory, is built once
 per knowledge-base snapshot and answers a query in about a millisecond. Search is
 deterministic: equal scores are ordered by passage id.
@@ -25,6 +29,7 @@ deterministic: equal scores are ordered by passage id.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -61,10 +66,23 @@ _LINKS = ("", "s", "e")  # Danish linking letters between compound parts
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    extra = {"kommune", "kommunen", "hjælp", "hjaelp", "kan", "få", "hvad", "hvor", "hvordan",
-             "gør", "gøre", "tilbud", "tilbyder", "nogen", "noget", "mig", "jeg",
-             "hjælpe", "gerne", "findes"}
-    return frozenset(fold(w) for w in _spacy_danish_stop_words() | extra)
+    return frozenset(fold(w) for w in _spacy_danish_stop_words() | _EXTRA_STOP_WORDS)
+
+
+# Words that carry no topic in a citizen's question, beyond spaCy's list: the assistant's
+# own context ("kommunen", "hjælp", "tilbud"), possessives spaCy lacks ("sin", "sine"),
+# fillers ("bare", "faktisk", "helt") and light verbs whose meaning lives in the phrase
+# around them ("tage", "gå", "slå", "stå": "slår ikke til", "går ned", "tag over
+# hovedet"). They still count inside thesaurus phrases ("slår mig"), just not on their own.
+_EXTRA_STOP_WORDS = frozenset({
+    "kommune", "kommunen", "hjælp", "hjaelp", "kan", "få", "hvad", "hvor", "hvordan",
+    "gør", "gøre", "tilbud", "tilbyder", "nogen", "noget", "mig", "jeg", "hjælpe", "gerne",
+    "findes",
+    "sin", "sit", "sine", "helt", "hele", "ude", "inde", "bare", "altså", "egentlig",
+    "faktisk", "rigtig", "rigtigt", "virkelig", "snart", "slet", "okay", "hej", "tak",
+    "ting", "tage", "tager", "taget", "tag", "gå", "går", "gik", "gået",
+    "slå", "slår", "slog", "slået", "stå", "står", "stod",
+})
 
 
 def _spacy_danish_stop_words() -> set[str]:
@@ -120,6 +138,17 @@ def _folded_lemmas() -> tuple[dict[str, str], frozenset[str]]:
     return mapping, frozenset(lemmas)
 
 
+# "§ 85 a", "§85a" and "85 a" are one paragraph number, "85a", kept apart from "§ 85".
+_PARAGRAPH_RE = re.compile(r"(?<![0-9a-zæøå])(\d{1,3}) ?([a-h])(?![0-9a-zæøå])", re.IGNORECASE)
+
+
+def _words(text: str) -> list[str]:
+    """`words`, with paragraph letters joined to their number ("§ 85 a" -> "85a")."""
+    if any(c.isdigit() for c in text):
+        text = _PARAGRAPH_RE.sub(r"\1\2", text)
+    return words(text)
+
+
 @lru_cache(maxsize=50000)
 def _term(word: str) -> str:
     """Folded lemma of one lower-case word."""
@@ -161,7 +190,7 @@ def analyse(text: str) -> list[str]:
     """Lemmatise, fold and drop stop words. Long compounds also add their 6-letter head."""
     stop = _stop_words()
     terms: list[str] = []
-    for word in words(text):
+    for word in _words(text):
         if fold(word) in stop:
             continue
         term = _term(word)
@@ -189,7 +218,7 @@ def _tokens(text: str) -> list[frozenset[str]]:
     """Every word of `text` (stop words included) as its set of spellings: folded lemma,
     folded surface form and, for compounds, the parts."""
     out = []
-    for word in words(text):
+    for word in _words(text):
         term = _term(word)
         variants = {term, fold(word), *_parts(term)}
         out.append(frozenset(variants))
