@@ -45,7 +45,7 @@ B = 0.75
 
 # Field weights (per occurrence of a term in the field).
 W_TITLE = 2.0
-W_SECTION = 0.5
+W_SECTION = 1.0
 W_TEXT = 1.0
 W_EXTRA = 0.3  # topic names, municipality, audience: indexed but not shown
 W_PART = 0.5  # a compound's parts, relative to the whole word
@@ -58,7 +58,7 @@ NGRAM_SIZES = (3, 4, 5)
 W_FUZZY = 0.6  # a misspelt or unknown query word stands for its nearest indexed word
 FUZZY_MIN = 0.6  # least trigram similarity (Dice) for that
 TOPIC_BOOST = 0.4  # passages on the topics the query's concepts point to
-MUNICIPALITY_BOOST = 0.15  # the chosen municipality's own passages
+MUNICIPALITY_BOOST = 0.3  # the chosen municipality's own passages
 MAX_GAP = 2  # words allowed between the words of a thesaurus phrase
 
 _LINKS = ("", "s", "e")  # Danish linking letters between compound parts
