@@ -1,6 +1,7 @@
 """`make check`: every content check staff need after a change, with a short Danish verdict.
 
-    1. Videnbasen          assistant kb validate (data/knowledge/)
+    1. Videnbasen          assistant kb load: validates data/knowledge/ and, only when it
+                           has no errors, loads it (one transaction) for the test dialogues
     2. Træningsdata        rasa data validate, warnings are errors (assistant.datacheck)
     3. Træning             rasa train (only when the data changed; Rasa fingerprints it)
     4. Forståelse (NLU)    the NLU quality gate on the held-out test sets (assistant eval nlu
@@ -35,7 +36,7 @@ class Step:
 
 PY = sys.executable
 STEPS = (
-    Step("Videnbasen (data/knowledge)", (PY, "-m", "assistant.cli", "kb", "validate"),
+    Step("Videnbasen (data/knowledge)", (PY, "-m", "assistant.cli", "kb", "load"),
          hint="Hver linje ovenfor nævner fil, post og felt. Ret dem i data/knowledge/."),
     Step("Træningsdata (rasa data validate)", (PY, "-m", "assistant.datacheck"),
          hint="Ret fejlen i data/ eller domain/ (fx et navn, der ikke findes, eller "

@@ -14,7 +14,7 @@ KB_VALIDATE = (PY, "-m", "assistant.cli", "kb", "validate")
 def test_the_default_steps_cover_every_content_check():
     commands = [" ".join(step.command[1:]) for step in STEPS]
     assert commands == [
-        "-m assistant.cli kb validate",
+        "-m assistant.cli kb load",
         "-m assistant.datacheck",
         "-m rasa train --domain domain --data data --config config.yml --out models",
         "-m assistant.cli eval nlu --gate",
