@@ -454,3 +454,19 @@ def _missing_sqlite_file(url: str) -> bool:
         return False
     database = parsed.database or ""
     return bool(database) and database != ":memory:" and not Path(database).exists()
+
+
+def payload_label(text: str, feedback: str | None = None) -> str:
+    """A button press or other payload ("/inform_municipality{...}") as staff read it."""
+    if feedback == "up":
+        return "👍 Svaret hjalp"
+    if feedback == "down":
+        return "👎 Svaret hjalp ikke"
+    intent, _, rest = text.lstrip("/").partition("{")
+    values = _json("{" + rest) if rest else {}
+    if intent == "inform_municipality" and values.get("municipality"):
+        return f"knap: kommune {values['municipality']}"
+    if intent == "dont_know":
+        return "knap: vil ikke sige"
+    shown = ", ".join(str(v) for v in values.values())
+    return f"knap: {intent}" + (f" ({shown})" if shown else "")

@@ -51,6 +51,7 @@ from assistant.staff.conversations import (
     ConversationStore,
     Filters,
     local,
+    payload_label,
 )
 from assistant.staff.export import build_export
 
@@ -519,7 +520,7 @@ def _conversation_html(c: Conversation, state: StaffState) -> str:
         if turn.kind == "user" and turn.message is not None:
             m = turn.message
             if m.is_payload:
-                shown = _payload_label(m.text, m.feedback)
+                shown = payload_label(m.text, m.feedback)
                 turns.append(f'<li class="turn-note"><span class="who">Borger valgte:</span> '
                              f"{e(shown)}</li>")
                 continue
@@ -552,7 +553,7 @@ def _conversation_html(c: Conversation, state: StaffState) -> str:
 <dt>Markeringer</dt><dd>{flag_html}</dd>
 <dt>Tilbagemelding</dt><dd>👍 {feedback["up"]} · 👎 {feedback["down"]}</dd>
 </dl>
-<details{opened}><summary>Samtalen ({len(c.typed_messages)} beskeder fra borgeren)</summary>
+<details{opened}><summary>Samtalen ({_messages(len(c.typed_messages))} fra borgeren)</summary>
 <ol class="transcript">
 {"".join(turns)}
 </ol>
@@ -560,12 +561,8 @@ def _conversation_html(c: Conversation, state: StaffState) -> str:
 </article></li>"""
 
 
-def _payload_label(text: str, feedback: str | None) -> str:
-    if feedback == "up":
-        return "👍 Svaret hjalp"
-    if feedback == "down":
-        return "👎 Svaret hjalp ikke"
-    return f"knap/valg {text}"
+def _messages(n: int) -> str:
+    return f"{n} besked" if n == 1 else f"{n} beskeder"
 
 
 def _query_string(form: FilterForm, number: int) -> str:

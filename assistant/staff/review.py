@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import textwrap
 
-from assistant.staff.conversations import FLAGS, NOT_GIVEN, Conversation, Filters, local
+from assistant.staff.conversations import (
+    FLAGS,
+    NOT_GIVEN,
+    Conversation,
+    Filters,
+    local,
+    payload_label,
+)
 from assistant.staff.stats import municipality_label
 
 BOT_WIDTH = 110
@@ -47,8 +54,7 @@ def format_conversation(c: Conversation, topics: dict[str, str], full: bool = Fa
         if turn.kind == "user" and turn.message is not None:
             m = turn.message
             if m.is_payload:
-                choice = {"up": "👍", "down": "👎"}.get(m.feedback or "", m.text)
-                lines.append(f"    Borger valgte: {choice}")
+                lines.append(f"    Borger valgte: {payload_label(m.text, m.feedback)}")
                 continue
             marks = " ".join(f"[{label}]" for flag, label in FLAGS.items() if flag in m.flags)
             lines.append(f"  #{m.event_id:<6} Borger: {m.text}")

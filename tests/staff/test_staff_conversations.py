@@ -179,3 +179,16 @@ def test_conversation_builder_matches_stored_shape(seeded: str):
     assert ("action", None, "action_fallback") in rows
     assert ("user", "feedback", None) in rows
     assert ("slot", None, "municipality") not in rows  # never asked in this conversation
+
+
+@pytest.mark.parametrize(("text", "feedback", "label"), [
+    ('/inform_municipality{"municipality":"Randers"}', None, "knap: kommune Randers"),
+    ("/dont_know", None, "knap: vil ikke sige"),
+    ('/feedback{"value":"down"}', "down", "👎 Svaret hjalp ikke"),
+    ("/ask_housing", None, "knap: ask_housing"),
+    ("/broken{not json", None, "knap: broken"),
+])
+def test_payload_label_is_readable(text: str, feedback: str | None, label: str):
+    from assistant.staff.conversations import payload_label
+
+    assert payload_label(text, feedback) == label
