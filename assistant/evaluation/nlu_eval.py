@@ -28,7 +28,11 @@ from assistant.evaluation.nlu_data import Example, load_examples
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 HELDOUT_V2 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v2.yml"
-HELDOUT_SETS = (HELDOUT, HELDOUT_V2)
+# v3: written blind on 2026-12-02 (all intents); crisis v4: emergency, suicidal_crisis and
+# hard negatives, written blind the same day. See docs/nlu.md for how each set was used.
+HELDOUT_V3 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v3.yml"
+HELDOUT_CRISIS_V4 = PROJECT_ROOT / "tests" / "nlu" / "heldout_crisis_v4.yml"
+HELDOUT_SETS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_CRISIS_V4)
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 MASSIVE = PROJECT_ROOT.parent / "shared" / "reference" / "massive_da-DK_train.jsonl"
 CRISIS = ("emergency", "suicidal_crisis")
