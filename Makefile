@@ -35,6 +35,7 @@ help:
 	@echo "make scale-test   2 replicas behind nginx on PostgreSQL + Redis (installs them)"
 	@echo "make audit  pip-audit of the pinned dependencies -> reports/pip-audit.*"
 	@echo "make scale  start the scaled-out setup (deploy/scale.sh; stop: make scale-stop)"
+	@echo "make bench  load test vs Rasa's default config -> reports/bench.md, docs/performance.md"
 
 # --- setup ---------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -73,7 +74,7 @@ test: setup lint validate unit train eval-gate stories web-test robust-test scal
 	@echo "make test: all checks passed."
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check assistant actions tests scripts deploy
+	$(BIN)/ruff check assistant actions tests scripts deploy bench
 
 validate: setup
 	$(BIN)/assistant kb validate
@@ -199,3 +200,13 @@ test-dialogues: train
 
 stats: $(VENV)/.installed
 	@$(BIN)/assistant stats $(if $(DAYS),--days $(DAYS))
+
+# --- performance benchmark (bench/, docs/performance.md) -------------------------------
+# bench: trains config.yml and Rasa's default config (eval/configs/rasa_default.yml) once
+# per fingerprint into bench/.work/, runs both as `assistant run` under locust with 1, 8
+# and 32 concurrent users, and writes reports/bench.md + reports/bench.json (figures,
+# ratios ours/default, the bar of issue #9, py-spy profiles). BENCH_ARGS= passes options
+# (e.g. BENCH_ARGS="--users 1,8 --duration 20 --no-profile").
+.PHONY: bench
+bench: setup
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -45,9 +45,22 @@ def latest_model(models_dir: Path) -> Path | None:
     return models[-1] if models else None
 
 
+def choose_model(settings: Settings) -> Path | None:
+    """RASA_MODEL when set (relative to the project root; None if it does not exist),
+    else the newest model in models/."""
+    if settings.rasa_model:
+        model = Path(settings.rasa_model)
+        if not model.is_absolute():
+            model = settings.root / model
+        return model if model.is_file() else None
+    return latest_model(settings.root / "models")
+
+
 def rasa_server_command(settings: Settings, model: Path) -> list[str]:
+    # Rasa's own CLI, started through this module so the speed-ups are installed first
+    # (assistant.runtime.speed_up_rasa; see rasa_main below).
     command = [
-        sys.executable, "-m", "rasa", "run",
+        sys.executable, "-m", "assistant.launcher", "rasa", "run",
         "--model", str(model),
         "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
         "--endpoints", settings.endpoints_file, "--credentials", "credentials.yml",
@@ -153,10 +166,13 @@ def run(settings: Settings) -> int:
     if problem:
         print(f"Cannot start: {problem}", file=sys.stderr)
         return 2
-    model = latest_model(settings.root / "models")
+    model = choose_model(settings)
     if model is None:
-        print("No trained model in models/. Run 'make train' (or 'make run').",
-              file=sys.stderr)
+        if settings.rasa_model:
+            print(f"RASA_MODEL: no model file at {settings.rasa_model}.", file=sys.stderr)
+        else:
+            print("No trained model in models/. Run 'make train' (or 'make run').",
+                  file=sys.stderr)
         return 2
     env = service_env(settings)
     processes: list[subprocess.Popen] = []
@@ -207,3 +223,22 @@ def run(settings: Settings) -> int:
         return 0
     finally:
         _stop(processes)
+
+
+def rasa_main(argv: Sequence[str]) -> None:
+    """`python -m assistant.launcher rasa ARGS…`: Rasa's command line (`rasa ARGS…`) with
+    the Rasa server speed-ups installed first (assistant.runtime.speed_up_rasa)."""
+    from assistant.runtime import speed_up_rasa
+
+    # RASA_SPEEDUPS: "1" (default) all, "0" none, or names (to measure each one)
+    speed_up_rasa(os.environ.get("RASA_SPEEDUPS", "1"))
+    from rasa.__main__ import main as rasa_cli
+
+    sys.argv = ["rasa", *argv]
+    rasa_cli()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["rasa"]:
+        sys.exit("usage: python -m assistant.launcher rasa ARGS… (use 'assistant run')")
+    rasa_main(sys.argv[2:])

@@ -122,3 +122,179 @@ def test_assistant_run_with_unreachable_database_exits_non_zero(tmp_path: Path) 
     assert result.returncode != 0
     assert "TRACKER_STORE_URL" in result.stderr and "unreachable" in result.stderr
     assert "pw-secret" not in result.stderr + result.stdout
+
+
+# --- RASA_MODEL: serve a given model instead of the newest one in models/ ---------------
+
+
+def test_rasa_model_chooses_the_model_to_serve(tmp_path: Path) -> None:
+    from assistant.launcher import choose_model, rasa_server_command
+
+    given = tmp_path / "bench-model.tar.gz"
+    given.write_bytes(b"model")
+    settings = settings_for(tmp_path, RASA_MODEL=str(given))
+    assert choose_model(settings) == given
+    command = rasa_server_command(settings, choose_model(settings))
+    assert command[command.index("--model") + 1] == str(given)
+
+
+def test_without_rasa_model_the_newest_in_models_is_served(tmp_path: Path) -> None:
+    import os
+
+    from assistant.config import load_settings
+    from assistant.launcher import choose_model
+
+    models = tmp_path / "models"
+    models.mkdir()
+    older, newer = models / "a.tar.gz", models / "b.tar.gz"
+    older.write_bytes(b"1")
+    newer.write_bytes(b"2")
+    os.utime(older, (1_000_000, 1_000_000))
+    settings = load_settings(env={}, root=tmp_path)
+    assert settings.rasa_model == ""
+    assert choose_model(settings) == newer
+
+
+def test_missing_rasa_model_stops_start_up(tmp_path: Path, kb_engine,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    settings = settings_for(tmp_path, DATABASE_URL=str(kb_engine.url),
+                            RASA_MODEL=str(tmp_path / "nothing.tar.gz"))
+    assert run(settings) == 2
+    assert "RASA_MODEL" in capsys.readouterr().err
+
+
+# --- Rasa server speed-ups (assistant.runtime.speed_up_rasa; docs/performance.md) --------
+
+
+@pytest.fixture
+def speed_ups():
+    """The speed-ups installed for one test and removed again (they patch Rasa and
+    SQLAlchemy process-wide)."""
+    from assistant.runtime import speed_up_rasa, undo_speed_ups
+
+    yield speed_up_rasa
+    undo_speed_ups()
+
+
+def test_rasa_is_started_through_the_launcher_with_the_speed_ups(tmp_path: Path) -> None:
+    import sys
+
+    from assistant.launcher import rasa_server_command
+
+    command = rasa_server_command(settings_for(tmp_path), _model())
+    assert command[:5] == [sys.executable, "-m", "assistant.launcher", "rasa", "run"]
+
+
+def test_action_results_are_validated_as_before(speed_ups) -> None:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._validate_action_result
+    speed_ups()
+    speed_ups()  # idempotent
+    assert RemoteAction._validate_action_result is not original
+    action = RemoteAction("action_answer", None)
+    assert action._validate_action_result(
+        {"events": [{"event": "slot", "name": "topic", "value": "housing"}],
+         "responses": [{"response": "utter_topic_housing"}]})
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": [{"event": 5}], "responses": []})
+    with pytest.raises(ValidationError):
+        action._validate_action_result({"responses": "not a list"})
+
+
+def test_action_server_calls_reuse_one_connection(speed_ups) -> None:
+    """Rasa opens a new connection per action call; with the speed-ups installed, calls
+    share one kept-alive connection (and still get the JSON back)."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    speed_ups("keepalive")
+    peers: list[object] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport
+                     else None)
+        return web.json_response({"events": [], "responses": [], "got": await request.json()})
+
+    async def scenario() -> list[object]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            replies = [await endpoint.request(json={"n": n}, method="post", timeout=5)
+                       for n in range(3)]
+        finally:
+            for session in endpoint.__dict__.get("_assistant_sessions", {}).values():
+                await session.close()
+            await runner.cleanup()
+        return replies
+
+    replies = asyncio.run(scenario())
+    assert [r["got"]["n"] for r in replies] == [0, 1, 2]
+    assert len(peers) == 3 and len(set(peers)) == 1  # one client port: one connection
+
+
+def test_sqlite_conversation_store_runs_in_wal_mode_and_stays_durable(
+        tmp_path: Path, speed_ups) -> None:
+    from sqlalchemy import create_engine, text
+
+    assert speed_ups("0") == []
+    assert speed_ups("sqlite_wal,unknown") == ["sqlite_wal"]
+    engine = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    engine.dispose()
+
+    from assistant.runtime import undo_speed_ups
+
+    undo_speed_ups()
+    plain = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    with plain.connect() as connection:  # removed again: other engines are left alone
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+    plain.dispose()
+
+
+def test_sqlite_tracker_store_keeps_connections_and_still_notices_a_lost_file(
+        tmp_path: Path, speed_ups) -> None:
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from assistant.privacy.store import PrivacyTrackerStore
+
+    speed_ups("sqlite_wal+sqlite_pool")
+    db = tmp_path / "tracker.db"
+    store = PrivacyTrackerStore(domain=Domain.empty(), url=f"sqlite:///{db}")
+    connects: list[object] = []
+    event.listen(store.engine, "connect", lambda *_: connects.append(1))
+    tracker = DialogueStateTracker.from_events(
+        "s1", [UserUttered("ring 12345678"), SlotSet("municipality", "Randers")])
+    for _ in range(3):
+        asyncio.run(store.save(tracker))
+        assert len(asyncio.run(store.retrieve_full_tracker("s1")).events) == 2
+    assert len(connects) <= 1  # one pooled connection, not one per read and write
+    stored = asyncio.run(store.retrieve("s1"))
+    assert "12345678" not in str([e.as_dict() for e in stored.events])  # still redacted
+
+    db.rename(tmp_path / "away.db")
+    db.mkdir()  # the path exists but is no database
+    with pytest.raises(OperationalError):
+        asyncio.run(store.retrieve("s1"))
+    db.rmdir()
+    (tmp_path / "away.db").rename(db)
+    back = asyncio.run(store.retrieve_full_tracker("s1"))  # nothing lost on the way
+    assert [e.as_dict().get("value") for e in back.events][-1] == "Randers"
+    store.engine.dispose()

@@ -1,0 +1,1 @@
+"""Performance benchmark of the assistant (`make bench`): see bench/README.md."""
