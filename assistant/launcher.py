@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -161,6 +162,27 @@ def _stop(processes: Sequence[subprocess.Popen]) -> None:
             os.killpg(p.pid, signal.SIGKILL)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on host:port (a stale `make run`, a colleague's
+    assistant, another program), so our server there would fail while theirs answers."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def busy_ports(settings: Settings) -> list[str]:
+    """The servers whose port is taken, named with the setting that moves them."""
+    servers = [("the action server", "ACTION_PORT", settings.action_host, settings.action_port),
+               ("the web chat server", "WEB_PORT", settings.web_host, settings.web_port),
+               ("the Rasa server", "RASA_PORT", settings.rasa_host, settings.rasa_port)]
+    return [f"port {port} ({name}; set {key} in .env to move it)"
+            for name, key, host, port in servers if port_in_use(host, port)]
+
+
 def run(settings: Settings) -> int:
     problem = check_databases(settings)
     if problem:
@@ -173,6 +195,11 @@ def run(settings: Settings) -> int:
         else:
             print("No trained model in models/. Run 'make train' (or 'make run').",
                   file=sys.stderr)
+        return 2
+    taken = busy_ports(settings)
+    if taken:
+        print("Cannot start: already in use: " + "; ".join(taken) + ". Is the assistant "
+              "already running (make run)?", file=sys.stderr)
         return 2
     env = service_env(settings)
     processes: list[subprocess.Popen] = []

@@ -163,6 +163,39 @@ def test_missing_rasa_model_stops_start_up(tmp_path: Path, kb_engine,
     assert "RASA_MODEL" in capsys.readouterr().err
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_taken_port_stops_start_up_and_names_the_server(
+        tmp_path: Path, kb_engine, capsys: pytest.CaptureFixture[str]) -> None:
+    """Something else listens on WEB_PORT: `assistant run` refuses before starting anything,
+    instead of taking the other program's /health answer for its own server."""
+    import socket
+
+    from assistant.launcher import busy_ports
+
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not started")
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        settings = settings_for(tmp_path, DATABASE_URL=str(kb_engine.url), RASA_MODEL=str(model),
+                                WEB_PORT=str(taken), RASA_PORT=str(_free_port()),
+                                ACTION_PORT=str(_free_port()))
+        assert busy_ports(settings) == [
+            f"port {taken} (the web chat server; set WEB_PORT in .env to move it)"]
+        assert run(settings) == 2
+    err = capsys.readouterr().err
+    assert f"port {taken} (the web chat server; set WEB_PORT" in err
+    assert busy_ports(settings) == []  # free again once the other program is gone
+
+
 # --- Rasa server speed-ups (assistant.runtime.speed_up_rasa; docs/performance.md) --------
 
 
