@@ -171,7 +171,10 @@ class Assistant(LoggedServer):
             if self.process.poll() is not None:
                 raise RuntimeError(f"assistant run exited ({self.process.returncode}):\n"
                                    + self.log_tail())
-            if all(http_ok(u) for u in urls) and "The assistant is running." in self.log_text():
+            # Only this start's part of the log: after a restart the previous start's
+            # line is still there, and the launcher's warm-up must have finished.
+            if all(http_ok(u) for u in urls) and "The assistant is running." in \
+                    self.log_text().rsplit(f"===== start {self.starts} =====", 1)[-1]:
                 self.warm_up()
                 return
             time.sleep(0.5)
