@@ -115,25 +115,21 @@ class UserMessage:
     def is_crisis(self) -> bool:
         return self.intent in CRISIS_INTENTS
 
+    def _guess(self) -> tuple[str | None, float | None]:
+        """The intent to start annotating from and its confidence: for `nlu_fallback`, the
+        classifier's best real intent."""
+        if self.intent != FALLBACK_INTENT:
+            return self.intent, self.confidence
+        return next(((name, confidence) for name, confidence in self.ranking
+                     if name != FALLBACK_INTENT), (None, None))
+
     @property
     def best_guess(self) -> str | None:
-        """The intent to start annotating from: for `nlu_fallback`, the classifier's best
-        real intent."""
-        if self.intent != FALLBACK_INTENT:
-            return self.intent
-        for name, _confidence in self.ranking:
-            if name != FALLBACK_INTENT:
-                return name
-        return None
+        return self._guess()[0]
 
     @property
     def guess_confidence(self) -> float | None:
-        if self.intent != FALLBACK_INTENT:
-            return self.confidence
-        for name, confidence in self.ranking:
-            if name != FALLBACK_INTENT:
-                return confidence
-        return None
+        return self._guess()[1]
 
     @property
     def flags(self) -> set[str]:
