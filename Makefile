@@ -46,7 +46,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 setup: $(VENV)/.installed var/spacy/da_lookup/built-with.txt var/knowledge.db web
 
-var/spacy/da_lookup/built-with.txt: $(VENV)/.installed
+var/spacy/da_lookup/built-with.txt: $(VENV)/.installed assistant/nlu/spacy_model.py assistant/nlu/lemmas.py
 	$(BIN)/assistant nlu build-spacy
 
 var/knowledge.db: $(VENV)/.installed $(KNOWLEDGE)

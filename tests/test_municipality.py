@@ -169,3 +169,52 @@ def test_no_fuzzy_hits_on_massive_sample(matcher, massive_texts):
     fuzzy = [(text, m.text, m.value, round(m.score, 1))
              for text in sample for m in matcher.find(text) if m.score < 100]
     assert not fuzzy, f"{len(fuzzy)} fuzzy hits in {MASSIVE_SAMPLE} MASSIVE lines: {fuzzy[:10]}"
+
+
+def test_ordinary_words_near_a_name_block_fuzzy_matching():
+    from assistant.nlu.municipality import FUZZY_MIN_LENGTH, MunicipalityMatcher, neighbours_in
+
+    entries = [{"name": "Dragør"}, {"name": "Ringsted"}]
+    keys = ["dragor", "ringsted"]
+    words = ["drager", "dragon", "ringsteds", "bord", "hus", "kage"]
+    near = neighbours_in(words, keys)
+    assert near == {"drager", "dragon", "ringsteds"}
+    assert all(len(w) >= FUZZY_MIN_LENGTH for w in near)
+    # "dragon" is one edit from "dragor": an ordinary word blocks it, nothing else does.
+    blocked = MunicipalityMatcher(entries, ordinary_words=frozenset({"dragon"}))
+    free = MunicipalityMatcher(entries, ordinary_words=frozenset())
+    assert free.normalise("dragon") == "Dragør"
+    assert blocked.normalise("dragon") is None
+    assert blocked.normalise("dragr") == "Dragør"
+
+
+def test_neighbours_are_the_whole_word_list_s_effect(matcher):
+    """The cached neighbours block exactly what the full word list blocked."""
+    from assistant.nlu.municipality import _fuzzy_hit
+    from assistant.text import danish_wordlist
+
+    words = danish_wordlist()
+    keys = matcher._fuzzy_keys
+    sample = [w for w in sorted(words)[::50] if len(w) >= 5]
+    for word in sample:
+        hit = _fuzzy_hit(word, [k for k in keys if k[0] == word[0]])
+        assert (hit is not None) == (word in matcher._wordlist), word
+
+
+def test_neighbours_are_cached_on_disk(tmp_path, monkeypatch):
+    import assistant.nlu.municipality as m
+
+    keys = ["dragor", "ringsted"]
+    monkeypatch.setattr(m, "danish_wordlist", lambda: frozenset({"drager", "bord"}))
+    first = m.ordinary_neighbours(keys, cache_dir=tmp_path)
+    assert first == {"drager"}
+    assert len(list(tmp_path.glob("municipality-neighbours-*.json"))) == 1
+
+    def no_word_list():
+        raise AssertionError("the cache should have been read")
+
+    monkeypatch.setattr(m, "danish_wordlist", no_word_list)
+    assert m.ordinary_neighbours(keys, cache_dir=tmp_path) == first
+    # Other names: another fingerprint, computed again.
+    monkeypatch.setattr(m, "danish_wordlist", lambda: frozenset({"ringsteds"}))
+    assert m.ordinary_neighbours(["ringsted"], cache_dir=tmp_path) == {"ringsteds"}

@@ -2,15 +2,20 @@
 
 Exact matches cover official names, "X Kommune", spellings without æ/ø/å and extra
 aliases from the knowledge base. Misspellings are caught by fuzzy matching (rapidfuzz),
-which is kept away from ordinary Danish words by the lemma word list; names that are
-themselves ordinary words ("Vejen", "Odder", "Skive", "Greve", "Køge"/"koge") only count
-with a clear municipal context.
+which is kept away from ordinary Danish words by the lemma word list (only the few words
+near a municipality name are kept, cached under var/cache/, so a server does not hold the
+550,000-word list in memory); names that are themselves ordinary words ("Vejen", "Odder",
+"Skive", "Greve", "Køge"/"koge") only count with a clear municipal context.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +28,7 @@ from assistant.config import PROJECT_ROOT
 from assistant.text import danish_wordlist, fold
 
 MUNICIPALITIES_FILE = PROJECT_ROOT / "data" / "knowledge" / "municipalities.yml"
+CACHE_DIR = PROJECT_ROOT / "var" / "cache"
 FUZZY_MIN_LENGTH = 5
 SUGGEST_THRESHOLD = 70.0
 # Municipality names that are also ordinary Danish words (checked against the lemma list
@@ -60,7 +66,11 @@ def _key(text: str) -> str:
 class MunicipalityMatcher:
     """Finds municipality names in text. Build once; matching is cheap."""
 
-    def __init__(self, entries: Iterable[dict]) -> None:
+    def __init__(self, entries: Iterable[dict],
+                 ordinary_words: frozenset[str] | None = None) -> None:
+        """`ordinary_words`: folded Danish words that are never a misspelt municipality
+        (default: those of the lemma list within fuzzy reach of a name, see
+        :func:`ordinary_neighbours`)."""
         self.names: list[str] = []
         self.official: dict[str, str] = {}
         self._exact: dict[str, str] = {}
@@ -71,10 +81,10 @@ class MunicipalityMatcher:
             forms = {name, entry.get("official_name", ""), *entry.get("aliases", [])}
             for form in filter(None, forms):
                 self._exact[_key(form)] = name
-        wordlist = danish_wordlist()
         self.ambiguous = {key for key in self._exact if key in AMBIGUOUS_NAMES}
         self._fuzzy_keys = [k for k in self._exact if k not in self.ambiguous]
-        self._wordlist = wordlist
+        self._wordlist = (ordinary_neighbours(self._fuzzy_keys) if ordinary_words is None
+                          else ordinary_words)
         self._max_tokens = max(len(_TOKEN_RE.findall(n)) for n in
                                [*self.names, *self.official.values()])
 
@@ -103,12 +113,10 @@ class MunicipalityMatcher:
         """One typo (two in long names), same first letter, never an ordinary word."""
         if len(key) < FUZZY_MIN_LENGTH or key in self._wordlist:
             return None
-        allowed = 1 if len(key) < 9 else 2
-        candidates = [k for k in self._fuzzy_keys if k[0] == key[0]]
-        best = process.extractOne(key, candidates, scorer=OSA.distance, score_cutoff=allowed)
-        if best is None:
+        name_key = _fuzzy_hit(key, [k for k in self._fuzzy_keys if k[0] == key[0]])
+        if name_key is None:
             return None
-        name_key, distance = best[0], best[1]
+        distance = OSA.distance(key, name_key)
         return self._exact[name_key], 100.0 * (1 - distance / max(len(key), len(name_key)))
 
     def find(self, text: str) -> list[Match]:
@@ -191,6 +199,63 @@ class MunicipalityMatcher:
             if name not in names:
                 names.append(name)
         return names[:limit]
+
+
+def _allowed_edits(key: str) -> int:
+    return 1 if len(key) < 9 else 2
+
+
+def _fuzzy_hit(key: str, candidates: Sequence[str]) -> str | None:
+    allowed = _allowed_edits(key)
+    near = [k for k in candidates if abs(len(k) - len(key)) <= allowed]
+    best = process.extractOne(key, near, scorer=OSA.distance, score_cutoff=allowed)
+    return None if best is None else best[0]
+
+
+def neighbours_in(words: Iterable[str], keys: Sequence[str]) -> frozenset[str]:
+    """The `words` (folded) that fuzzy matching would take for one of the name `keys`."""
+    by_letter: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        by_letter[key[0]].append(key)
+    return frozenset(
+        w for w in words
+        if len(w) >= FUZZY_MIN_LENGTH and w[0] in by_letter
+        and _fuzzy_hit(w, by_letter[w[0]]) is not None
+    )
+
+
+def _fingerprint(keys: Sequence[str]) -> str:
+    import spacy_lookups_data
+
+    # Bump the rule tag when _fuzzy_hit's rule changes: the cached words depend on it.
+    rule = "osa<=1, <=2 from 9 letters, same first letter"
+    text = "\n".join([spacy_lookups_data.__version__, str(FUZZY_MIN_LENGTH), rule,
+                      *sorted(keys)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def ordinary_neighbours(keys: Sequence[str], cache_dir: Path | None = None
+                        ) -> frozenset[str]:
+    """Words of the Danish lemma list within fuzzy reach of a municipality name.
+
+    Only these can block a fuzzy match, so a process keeps a few hundred words instead of
+    the whole list (about 190 MB). Computed once (a few seconds) and cached in
+    `var/cache/` under a fingerprint of the names and the lemma data's version."""
+    cache_dir = CACHE_DIR if cache_dir is None else cache_dir
+    path = cache_dir / f"municipality-neighbours-{_fingerprint(keys)}.json"
+    try:
+        return frozenset(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    found = neighbours_in(danish_wordlist(), keys)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sorted(found), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # read-only checkout: recomputed next time
+    return found
 
 
 @lru_cache(maxsize=1)
