@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SafeAction, send
 from assistant.dialogue.answers import TOPIC_INTENTS, Phrases, Reply, known_municipality
+from assistant.kb.topic_prior import prior_from_intents
 from assistant.runtime import knowledge_base
 
 KB_ANSWER_MIN_SCORE = 6.0
@@ -34,7 +35,11 @@ class ActionFallback(SafeAction):
         kb = knowledge_base()
         text = tracker.latest_message.get("text") or ""
         municipality = known_municipality(tracker.get_slot("municipality"))
-        hits = kb.search(text, municipality=municipality, k=1)
+        # The NLU's intent ranking as the topic prior: it ranks topic intents low for an
+        # off-topic message, which then stays below the answer threshold as before.
+        prior = prior_from_intents(tracker.latest_message.get("intent_ranking") or [],
+                                   TOPIC_INTENTS)
+        hits = kb.search(text, municipality=municipality, k=1, topic_prior=prior)
         buttons = self._topic_buttons(tracker, kb, Phrases(domain))
         if hits and hits[0].score >= KB_ANSWER_MIN_SCORE:
             p = hits[0].passage

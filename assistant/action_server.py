@@ -1,7 +1,7 @@
 """The action server: rasa-sdk's app, bound to ACTION_HOST (localhost by default).
 
-Knowledge base, municipality matcher and crisis patterns are loaded before the server
-accepts requests, so the first person does not wait for them.
+Knowledge base, search index, topic prior and municipality matcher are loaded before the
+server accepts requests, so the first person does not wait for them.
 
     python -m assistant.action_server
 """
@@ -22,7 +22,8 @@ def warm_up() -> None:
 
     kb = knowledge_base()
     default_matcher()
-    kb.index  # noqa: B018 - builds the search index
+    if kb.index.topic_model is not None:
+        kb.index.topic_model.predict("")  # fits the topic prior (a few seconds)
     logger.info("action server ready: %d services, %d statements", len(kb.services),
                 len(kb.statements))
 

@@ -8,6 +8,7 @@ use this class; nobody outside `assistant.kb` touches SQL sessions.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -25,6 +26,7 @@ from assistant.kb.models import (
 )
 from assistant.kb.models import SynonymGroup as SynonymGroupRow
 from assistant.kb.search import BM25Index, Passage, SearchHit, SynonymGroup
+from assistant.kb.topic_prior import TopicPrior
 
 POLICY_KINDS = ("vision", "value", "focus_area", "target_group")
 
@@ -239,10 +241,16 @@ class KnowledgeBase:
                 "law", law.id, f"{law.paragraph} {law.title}", law.meaning, law.topics, None,
                 law.sources[0] if law.sources else "",
                 boost_text=extra(topics=law.topics)))
-        return BM25Index(passages, synonyms=self.synonyms)
+        intent_topics = {t.intent: t.id for t in self.topics.values() if t.intent}
+        return BM25Index(passages, synonyms=self.synonyms,
+                         topic_model=TopicPrior.from_nlu(intent_topics))
 
     def search(self, query: str, *, topic: str | None = None,
                municipality: str | None = None, kinds: tuple[str, ...] | None = None,
-               k: int = 3) -> list[SearchHit]:
+               k: int = 3, topic_prior: Mapping[str, float] | None = None
+               ) -> list[SearchHit]:
+        """Ranked passages; `topic_prior` (topic -> probability) overrides the index's own
+        guess of what the question is about (`{}`: no prior)."""
         return self.index.search(query, topics=[topic] if topic else None,
-                                 municipality=municipality, kinds=kinds, k=k)
+                                 municipality=municipality, kinds=kinds, k=k,
+                                 topic_prior=topic_prior)

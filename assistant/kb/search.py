@@ -14,16 +14,24 @@ A passage's score is the sum of
 * a character 3–5-gram TF-IDF cosine, a weak signal for spellings and inflections the
   lemma table does not know;
 
-multiplied by a boost for passages on the topics the query's concepts point to and, when a
-municipality is set, a small one for that municipality's own passages over national ones.
+multiplied by a boost for passages on the topics the query's concepts point to, by
+(1 + P), where P is the probability that the question's topic is one of the passage's
+topics (the topic prior: a classifier trained on the NLU examples, `topic_prior.py`, or a
+prior the caller passes, e.g. from the NLU's intent ranking) and, when a municipality is
+set, by a small boost for that municipality's own passages over national ones. The prior
+only reorders passages that match the query; it never adds one.
+
+A query word the index does not know but knows without a final "s" is read as that word
+(the genitive: "lokks" -> "lokk", "sønderborgs" -> "sønderborg").
 
 Stop words (spaCy's Danish list, the assistant's context words, fillers and light verbs
 such as "tage" and "slå") are no search terms of their own but still count inside thesaurus
 phrases; "§ 85 a" is read as the one paragraph number "85a", apart from "§ 85".
 
 The corpus is small (a few hundred passages), so the index lives in memory, is built once
-per knowledge-base snapshot and answers a query in about a millisecond. Search is
-deterministic: equal scores are ordered by passage id.
+per knowledge-base snapshot and answers a query in a few milliseconds, most of it the topic
+classifier's (fitted on the first query, in a few seconds). Search is deterministic: equal
+scores are ordered by passage id.
 """
 
 from __future__ import annotations
@@ -32,9 +40,10 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -59,6 +68,7 @@ W_FUZZY = 0.6  # a misspelt or unknown query word stands for its nearest indexed
 FUZZY_MIN = 0.6  # least trigram similarity (Dice) for that
 TOPIC_BOOST = 0.4  # passages on the topics the query's concepts point to
 MUNICIPALITY_BOOST = 0.3  # the chosen municipality's own passages
+PRIOR_WEIGHT = 1.0  # passages on the topics the topic classifier (topic_prior.py) expects
 MAX_GAP = 2  # words allowed between the words of a thesaurus phrase
 
 _LINKS = ("", "s", "e")  # Danish linking letters between compound parts
@@ -331,6 +341,12 @@ class Thesaurus:
         return {t: c / n for t, c in counts.items()} if n else {}
 
 
+class TopicModel(Protocol):
+    """Anything that guesses P(topic | question), such as `topic_prior.TopicPrior`."""
+
+    def predict(self, text: str) -> dict[str, float]: ...
+
+
 # --- index ---------------------------------------------------------------------------------
 
 
@@ -396,8 +412,10 @@ class BM25Index:
     """The in-memory index of one knowledge-base snapshot (built once, read-only after)."""
 
     def __init__(self, passages: Sequence[Passage], *,
-                 synonyms: Sequence[SynonymGroup] | Thesaurus = ()) -> None:
+                 synonyms: Sequence[SynonymGroup] | Thesaurus = (),
+                 topic_model: TopicModel | None = None) -> None:
         self.passages = list(passages)
+        self.topic_model = topic_model
         self.thesaurus = synonyms if isinstance(synonyms, Thesaurus) else Thesaurus(synonyms)
         n = len(self.passages)
         docs: list[Counter[str]] = []
@@ -501,6 +519,9 @@ class BM25Index:
         for term, weight in list(q.items()):
             if term in self._idf or term.endswith("*"):
                 continue
+            if term.endswith("s") and term[:-1] in self._idf:  # genitive: "lokks" -> "lokk"
+                q[term[:-1]] += weight
+                continue
             for near, sim in self._fuzzy(term):
                 q[near] = max(q[near], weight * W_FUZZY * sim)
         concepts = self.thesaurus.concepts(query)
@@ -516,8 +537,14 @@ class BM25Index:
 
     def search(self, query: str, *, topics: Iterable[str] | None = None,
                municipality: str | None = None, kinds: Iterable[str] | None = None,
-               k: int = 3) -> list[SearchHit]:
-        """Rank passages for `query`. A municipality filter keeps national passages too."""
+               k: int = 3, topic_prior: Mapping[str, float] | None = None
+               ) -> list[SearchHit]:
+        """Rank passages for `query`. A municipality filter keeps national passages too.
+
+        `topic_prior` (topic -> probability) says what the question is probably about, e.g.
+        from the NLU's intent ranking; by default the index's `topic_model` guesses it, and
+        `{}` turns the prior off.
+        """
         n = len(self.passages)
         q_terms, q_topics = self._query(query)
         if not q_terms or not n or k <= 0:
@@ -541,6 +568,15 @@ class BM25Index:
                 if t in self._topic_mask:
                     share = np.maximum(share, value * self._topic_mask[t])
             score *= 1.0 + TOPIC_BOOST * share
+        if topic_prior is None and self.topic_model is not None:
+            topic_prior = self.topic_model.predict(query)
+        if topic_prior:
+            # P(the question's topic is one of the passage's topics)
+            prior = np.zeros(n)
+            for t, value in topic_prior.items():
+                if t in self._topic_mask:
+                    prior += value * self._topic_mask[t]
+            score *= 1.0 + PRIOR_WEIGHT * np.minimum(prior, 1.0)
         if municipality:
             score *= np.where(self._municipalities == municipality, 1.0 + MUNICIPALITY_BOOST, 1.0)
         score = np.round(score, 6)
