@@ -36,26 +36,27 @@ def _write(path: Path, questions: list[dict]) -> Path:
     return path
 
 
-def test_known_sets_two_for_development_and_two_blind():
+def test_known_sets_three_for_development_and_two_blind():
     names = {s.path.name: s for s in kb_eval.QUESTION_SETS}
     assert set(names) == {"questions.yml", "questions_v2.yml", "questions_v3.yml",
-                          "questions_v4.yml"}
+                          "questions_v4.yml", "questions_v5.yml"}
     assert names["questions.yml"].name == "v1 (development)"
-    assert not names["questions.yml"].blind
-    assert not names["questions_v3.yml"].blind  # measured blind once, then read
+    for dev in ("questions.yml", "questions_v3.yml", "questions_v4.yml"):
+        assert not names[dev].blind  # v3 and v4 were measured blind once, then read
     assert names["questions_v2.yml"].name == "v2 (blind)"
     assert names["questions_v2.yml"].blind
-    assert names["questions_v4.yml"].blind
+    assert names["questions_v5.yml"].blind
     # the newest blind set comes last: the bar applies to it
-    assert kb_eval.QUESTION_SETS[-1].path == kb_eval.QUESTIONS_V4
+    assert kb_eval.QUESTION_SETS[-1].path == kb_eval.QUESTIONS_V5
 
 
 def test_the_bar_applies_to_the_newest_blind_set(tmp_path):
     dev = _write(tmp_path / "dev.yml", EASY)
+    empty = kb_eval.KbEvalResult(0, 0.0, 0.0, [])
     report = kb_eval.KbEvalReport([
-        kb_eval.SetResult(QuestionSet("dev", dev), kb_eval.KbEvalResult(0, 0.0, 0.0, [])),
-        kb_eval.SetResult(QuestionSet("old", dev, blind=True), kb_eval.KbEvalResult(0, 0.0, 0.0, [])),
-        kb_eval.SetResult(QuestionSet("new", dev, blind=True), kb_eval.KbEvalResult(0, 0.0, 0.0, [])),
+        kb_eval.SetResult(QuestionSet("dev", dev), empty),
+        kb_eval.SetResult(QuestionSet("old", dev, blind=True), empty),
+        kb_eval.SetResult(QuestionSet("new", dev, blind=True), empty),
     ])
     assert report.gate.question_set.name == "new"
 

@@ -188,3 +188,101 @@ def test_light_verbs_count_only_inside_phrases(kb):
     assert thesaurus.concepts("min mand slår mig") == {0: 1}
     assert not thesaurus.concepts("pengene slår ikke til")
     assert "violence" in kb.search("min kæreste slår mig", k=1)[0].passage.topics
+
+
+# --- crisis messages and everyday words --------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", [
+    "min mor er faldet om i køkkenet og trækker ikke vejret",  # pattern and prior
+    "der er ild i lejligheden ovenpå og jeg kan ikke komme ud",  # pattern; prior says housing
+    "min kollega har ondt i brystet og kan ikke få luft",  # everyday words, no pattern
+])
+def test_acute_emergencies_put_112_first(kb, query):
+    hits = kb.search(query, municipality="Randers", k=3)
+    assert _ids(hits)[0] == "alarm-112", _ids(hits)
+
+
+def test_suicidal_message_gets_the_first_line_suicide_services(kb):
+    hits = kb.search("jeg vil ikke leve mere", k=3)
+    assert set(_ids(hits)[:2]) == {"alarm-112", "livslinien"}
+    assert hits[0].score > hits[2].score
+
+
+@pytest.mark.parametrize(("query", "reason"), [
+    ("min kæreste slår mig", "a violence pattern the prior reads as violence"),
+    ("min datter skader sig selv, hvordan skal jeg tale med hende", "a relative asking"),
+])
+def test_crisis_patterns_read_as_violence_or_relatives_rank_as_usual(kb, query, reason):
+    from assistant.kb.search import crisis_topic
+
+    index = kb.index
+    assert index.crisis_model.topic(query) is not None  # the pattern does match
+    assert crisis_topic(index.crisis_model.topic(query),
+                        index.topic_model.predict(query)) is None, reason
+    assert _ids(kb.search(query, k=1)) != ["alarm-112"]
+
+
+def test_crisis_services_respect_the_filters(kb):
+    query = "min far er faldet om og trækker ikke vejret"
+    assert _ids(kb.search(query, k=1)) == ["alarm-112"]
+    assert "alarm-112" not in _ids(kb.search(query, kinds=("statement",), k=10))
+    assert "alarm-112" not in _ids(kb.search(query, topic="housing", k=10))
+    hits = kb.search(query, municipality="Halsnæs", k=10)
+    assert _ids(hits)[0] == "alarm-112"
+    assert {h.passage.municipality for h in hits} <= {None, "Halsnæs"}
+
+
+def test_crisis_topic_rules():
+    from assistant.kb.search import ACUTE_PRIOR_MIN, crisis_topic
+
+    assert crisis_topic("suicide", None) == "suicide"  # no prior: the pattern decides
+    assert crisis_topic("suicide", {}) == "suicide"
+    assert crisis_topic("emergency", {"housing": 0.6, "emergency": 0.3}) == "emergency"
+    assert crisis_topic("emergency", {"violence": 0.9, "emergency": 0.1}) is None
+    assert crisis_topic("suicide", {"relatives": 0.9, "suicide": 0.05}) is None
+    # Without a pattern only a confident emergency prior counts, never suicide.
+    assert crisis_topic(None, {"emergency": ACUTE_PRIOR_MIN, "health": 0.2}) == "emergency"
+    assert crisis_topic(None, {"emergency": ACUTE_PRIOR_MIN - 0.01}) is None
+    assert crisis_topic(None, {"suicide": 0.9}) is None
+    assert crisis_topic(None, {"health": 0.5, "emergency": 0.45}) is None
+    assert crisis_topic(None, None) is None
+
+
+def test_crisis_pins_first_line_services_even_without_shared_words():
+    class Crisis:
+        def topic(self, text: str) -> str | None:
+            return "emergency" if "faldet om" in text else None
+
+    passages = [
+        Passage("service", "a-112", "Alarm 112", "Ring, hvis liv er i fare.",
+                ("emergency",), None, "x", priority=1),
+        Passage("service", "b-1813", "Akuttelefonen", "Ring ved akut sygdom.",
+                ("emergency", "health"), None, "y", priority=2),
+        Passage("statement", "c-family", "Pårørende", "Støtte til din far og din familie.",
+                ("relatives",), "Randers", "z"),
+    ]
+    index = BM25Index(passages, crisis_model=Crisis())
+    assert _ids(index.search("min far er faldet om", k=3)) == ["a-112", "c-family"]
+    assert _ids(index.search("min far er faldet om", k=3, topic_prior={
+        "relatives": 0.9})) == ["c-family"]  # the prior reads a relative: as usual
+    assert _ids(index.search("min far har brug for støtte", k=3)) == ["c-family"]
+    assert index.search("xyzzy") == []
+
+
+@pytest.mark.parametrize("query", [
+    "min søster bliver slået af sin kæreste, hvad kan jeg gøre",
+    "min veninde har blå mærker og jeg tror hendes mand slår hende",
+    "min kæreste har låst mig inde og taget min telefon",
+])
+def test_violence_against_someone_else_finds_violence_help(kb, query):
+    hits = kb.search(query, k=3)
+    assert hits and "violence" in hits[0].passage.topics, _ids(hits)
+
+
+def test_policy_overview_words_find_the_overview(kb):
+    hits = kb.search("hvilke emner handler politikken om", municipality="Norddjurs", k=3)
+    assert "norddjurs-om-politikken" in _ids(hits)  # "Fem temaer"
+    hits = kb.search("hvor gammel er politikken, er den blevet opdateret",
+                     municipality="Randers", k=1)
+    assert _ids(hits) == ["randers-baggrund"]

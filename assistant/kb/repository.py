@@ -26,7 +26,7 @@ from assistant.kb.models import (
 )
 from assistant.kb.models import SynonymGroup as SynonymGroupRow
 from assistant.kb.search import BM25Index, Passage, SearchHit, SynonymGroup
-from assistant.kb.topic_prior import TopicPrior
+from assistant.kb.topic_prior import CrisisTopics, TopicPrior
 
 POLICY_KINDS = ("vision", "value", "focus_area", "target_group")
 
@@ -235,7 +235,8 @@ class KnowledgeBase:
             passages.append(Passage(
                 "service", s.id, s.name, s.description, s.topics, s.municipality,
                 s.sources[0] if s.sources else "",
-                boost_text=extra(s.audience, s.municipality, topics=s.topics)))
+                boost_text=extra(s.audience, s.municipality, topics=s.topics),
+                priority=s.priority))
         for law in self.laws:
             passages.append(Passage(
                 "law", law.id, f"{law.paragraph} {law.title}", law.meaning, law.topics, None,
@@ -243,7 +244,8 @@ class KnowledgeBase:
                 boost_text=extra(topics=law.topics)))
         intent_topics = {t.intent: t.id for t in self.topics.values() if t.intent}
         return BM25Index(passages, synonyms=self.synonyms,
-                         topic_model=TopicPrior.from_nlu(intent_topics))
+                         topic_model=TopicPrior.from_nlu(intent_topics),
+                         crisis_model=CrisisTopics(intent_topics))
 
     def search(self, query: str, *, topic: str | None = None,
                municipality: str | None = None, kinds: tuple[str, ...] | None = None,

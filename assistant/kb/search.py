@@ -21,6 +21,13 @@ prior the caller passes, e.g. from the NLU's intent ranking) and, when a municip
 set, by a small boost for that municipality's own passages over national ones. The prior
 only reorders passages that match the query; it never adds one.
 
+Crisis messages are the exception (`crisis_topic`): when the reviewed crisis patterns
+(`data/safety/crisis_patterns.yml`) or, for acute danger in everyday words ("min far er
+faldet om", "ondt i brystet"), the prior say a message is an emergency or about suicide,
+that topic's first-line services (the lowest priority number: 112; 112 and Livslinien)
+come first, even without a word in common. A pattern hit the prior reads as mainly about
+another topic ("min kæreste slår mig": violence) is ranked as usual.
+
 A query word the index does not know but knows without a final "s" is read as that word
 (the genitive: "lokks" -> "lokk", "sønderborgs" -> "sønderborg").
 
@@ -70,6 +77,12 @@ TOPIC_BOOST = 0.4  # passages on the topics the query's concepts point to
 MUNICIPALITY_BOOST = 0.3  # the chosen municipality's own passages
 PRIOR_WEIGHT = 1.0  # passages on the topics the topic classifier (topic_prior.py) expects
 MAX_GAP = 2  # words allowed between the words of a thesaurus phrase
+# Crisis topics: a message in acute danger or with suicidal thoughts gets that topic's
+# first-line services (lowest priority number: 112, Livslinien) first.
+CRISIS_TOPICS = ("emergency", "suicide")
+# A crisis pattern hit on a message the prior reads as one of these is ranked as usual.
+CRISIS_VETO_TOPICS = ("violence", "relatives")
+ACUTE_PRIOR_MIN = 0.4  # P(emergency) that makes a message acute without a crisis pattern
 
 _LINKS = ("", "s", "e")  # Danish linking letters between compound parts
 
@@ -347,6 +360,34 @@ class TopicModel(Protocol):
     def predict(self, text: str) -> dict[str, float]: ...
 
 
+class CrisisModel(Protocol):
+    """Anything that names the crisis topic of a message ("emergency", "suicide") or None,
+    such as the reviewed crisis patterns (`topic_prior.CrisisTopics`)."""
+
+    def topic(self, text: str) -> str | None: ...
+
+
+def crisis_topic(detected: str | None, prior: Mapping[str, float] | None) -> str | None:
+    """The crisis topic of a message, from what the crisis patterns detected and the prior.
+
+    * A pattern hit counts unless the prior's most likely topic is one of
+      CRISIS_VETO_TOPICS: "min kæreste slår mig" hits a violence pattern, but it asks about
+      violence (crisis centres, Lev uden vold; 112 is a violence passage too), and "min
+      datter skader sig selv, hvordan taler jeg med hende" is a relative asking for advice.
+      Other topics do not veto ("der er ild i lejligheden" may read as housing).
+    * Without a hit, a prior whose most likely topic is `emergency` with at least
+      ACUTE_PRIOR_MIN makes the message acute: emergencies come in too many everyday
+      words ("ligger på gulvet", "ondt i brystet") for patterns. Suicide needs a pattern,
+      as the prior's suicide class also fires on "livet" and "selv" in plain questions.
+    """
+    top = max(prior.items(), key=lambda kv: (kv[1], kv[0])) if prior else None
+    if detected:
+        return None if top is not None and top[0] in CRISIS_VETO_TOPICS else detected
+    if top is not None and top[0] == "emergency" and top[1] >= ACUTE_PRIOR_MIN:
+        return "emergency"
+    return None
+
+
 # --- index ---------------------------------------------------------------------------------
 
 
@@ -361,6 +402,7 @@ class Passage:
     citation: str
     boost_text: str = ""  # topic names and keywords, indexed but not shown
     section: str = ""  # the statement's section heading (and kind), indexed but not shown
+    priority: int = 0  # a service's priority (1 comes first); 0 for statements and laws
 
 
 @dataclass(frozen=True)
@@ -413,9 +455,11 @@ class BM25Index:
 
     def __init__(self, passages: Sequence[Passage], *,
                  synonyms: Sequence[SynonymGroup] | Thesaurus = (),
-                 topic_model: TopicModel | None = None) -> None:
+                 topic_model: TopicModel | None = None,
+                 crisis_model: CrisisModel | None = None) -> None:
         self.passages = list(passages)
         self.topic_model = topic_model
+        self.crisis_model = crisis_model
         self.thesaurus = synonyms if isinstance(synonyms, Thesaurus) else Thesaurus(synonyms)
         n = len(self.passages)
         docs: list[Counter[str]] = []
@@ -466,6 +510,7 @@ class BM25Index:
 
         # Per-passage attributes for the filters and boosts.
         self._kinds = np.array([p.kind for p in self.passages], dtype=object)
+        self._priority = np.array([p.priority for p in self.passages], dtype=int)
         self._municipalities = np.array([p.municipality or "" for p in self.passages],
                                         dtype=object)
         self._topic_mask: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
@@ -546,21 +591,25 @@ class BM25Index:
         `{}` turns the prior off.
         """
         n = len(self.passages)
-        q_terms, q_topics = self._query(query)
-        if not q_terms or not n or k <= 0:
+        if not n or k <= 0:
             return []
-        lexical = self._dot(self._bm25, self._term_row, q_terms, n)
-        cosine = self._dot(self._grams, self._gram_row, self._gram_vector(_ngrams(q_terms)), n)
-        keep = (lexical > 0) | (cosine >= NGRAM_MIN)
+        q_terms, q_topics = self._query(query)
+        detected = self.crisis_model.topic(query) if self.crisis_model is not None else None
+        if not q_terms and not detected:
+            return []
+        allowed = np.ones(n, dtype=bool)
         topic_set = set(topics or [])
         if topic_set:
-            keep &= np.logical_or.reduce([self._topic_mask.get(t, np.zeros(n, dtype=bool))
-                                          for t in sorted(topic_set)])
+            allowed &= np.logical_or.reduce([self._topic_mask.get(t, np.zeros(n, dtype=bool))
+                                             for t in sorted(topic_set)])
         kind_set = set(kinds or [])
         if kind_set:
-            keep &= np.isin(self._kinds, sorted(kind_set))
+            allowed &= np.isin(self._kinds, sorted(kind_set))
         if municipality:
-            keep &= (self._municipalities == "") | (self._municipalities == municipality)
+            allowed &= (self._municipalities == "") | (self._municipalities == municipality)
+        lexical = self._dot(self._bm25, self._term_row, q_terms, n)
+        cosine = self._dot(self._grams, self._gram_row, self._gram_vector(_ngrams(q_terms)), n)
+        keep = allowed & ((lexical > 0) | (cosine >= NGRAM_MIN))
         score = lexical + NGRAM_WEIGHT * cosine
         if q_topics:
             share = np.zeros(n)
@@ -581,6 +630,22 @@ class BM25Index:
             score *= np.where(self._municipalities == municipality, 1.0 + MUNICIPALITY_BOOST, 1.0)
         score = np.round(score, 6)
         keep &= score > 0
+        crisis = crisis_topic(detected, topic_prior)
+        if crisis:
+            # The crisis topic's first-line services go first, whatever the words matched.
+            first = self._first_line(crisis, allowed)
+            lift = float(score[keep].max()) if keep.any() else 0.0
+            score = np.round(np.where(first, score + lift + 1.0, score), 6)
+            keep |= first
         # Highest score first; ties by passage id, so results never depend on load order.
         ranked = sorted(np.flatnonzero(keep), key=lambda i: (-score[i], self.passages[i].id))
         return [SearchHit(self.passages[i], float(score[i])) for i in ranked[:k]]
+
+    def _first_line(self, topic: str, allowed: np.ndarray) -> np.ndarray:
+        """The allowed services on `topic` with its lowest priority number (112 for
+        `emergency`; 112 and Livslinien for `suicide`)."""
+        mask = allowed & (self._kinds == "service") & self._topic_mask.get(
+            topic, np.zeros(len(self.passages), dtype=bool))
+        if not mask.any():
+            return mask
+        return mask & (self._priority == self._priority[mask].min())

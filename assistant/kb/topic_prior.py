@@ -3,9 +3,12 @@ question is probably about, even when it shares no word with the thesaurus.
 
 It is trained on the NLU training examples in `data/nlu/*.yml`: each topic intent
 (`ask_housing`, `ask_violence`, …, as `topics.yml` maps intents to topics) labels its
-examples with that topic; `emergency` counts as violence (its examples are mostly about
-being attacked or threatened now). The model is TF-IDF over folded words and folded
-character 2–5-grams inside words, with a multinomial logistic regression on top.
+examples with that topic; `emergency` is its own topic as `topics.yml` maps it (without
+that mapping it counts as violence: its examples are mostly about being attacked or
+threatened now). The model is TF-IDF over folded words and folded character 2–5-grams
+inside words, with a multinomial logistic regression on top.
+
+`CrisisTopics` names the crisis topic that the reviewed crisis patterns find in a message.
 
 Fitting takes about a second, so it happens lazily on the first question and once per
 process (`TopicPrior.predict` fits on demand), never at import time. A prediction then
@@ -149,3 +152,24 @@ def _train(examples: Sequence[tuple[str, str]], c: float) -> tuple[Any, list[str
     model = make_pipeline(features, LogisticRegression(C=c, max_iter=2000))
     model.fit(texts, labels)
     return model, list(model.classes_)
+
+
+class CrisisTopics:
+    """The crisis topic of a message from the reviewed crisis patterns
+    (`assistant.nlu.crisis`, `data/safety/crisis_patterns.yml`): the topic that
+    `intent_topics` gives the intent a pattern forces ("emergency" -> "emergency",
+    "suicidal_crisis" -> "suicide"), or None. The patterns are read on first use."""
+
+    def __init__(self, intent_topics: Mapping[str, str],
+                 detector: Callable[[], Any] | None = None) -> None:
+        self._intent_topics = dict(intent_topics)
+        self._detector = detector
+
+    def topic(self, text: str) -> str | None:
+        if self._detector is None:
+            from assistant.nlu.crisis import default_detector
+
+            self._detector = default_detector
+        hit = self._detector().detect(text)
+        return self._intent_topics.get(hit.intent) if hit is not None else None
+

@@ -141,3 +141,19 @@ def test_action_server_warm_up_fits_the_topic_prior(kb_engine) -> None:
         assert "housing" in model.topics
     finally:
         runtime.use_knowledge_base(None)
+
+
+def test_crisis_topics_name_the_topic_of_the_forced_intent():
+    from assistant.kb.topic_prior import CrisisTopics
+
+    crisis = CrisisTopics({"emergency": "emergency", "suicidal_crisis": "suicide"})
+    assert crisis.topic("min far er faldet om og trækker ikke vejret") == "emergency"
+    assert crisis.topic("jeg vil ikke leve mere") == "suicide"
+    assert crisis.topic("jeg har brug for hjælp til min gæld") is None
+    # An intent without a topic names none.
+    assert CrisisTopics({}).topic("jeg vil ikke leve mere") is None
+
+
+def test_real_prior_knows_emergency_as_its_own_topic(kb):
+    probs = kb.index.topic_model.predict("min bedstefar er faldet sammen i stuen og svarer ikke")
+    assert max(probs, key=probs.get) == "emergency"
