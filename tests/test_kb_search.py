@@ -286,3 +286,153 @@ def test_policy_overview_words_find_the_overview(kb):
     hits = kb.search("hvor gammel er politikken, er den blevet opdateret",
                      municipality="Randers", k=1)
     assert _ids(hits) == ["randers-baggrund"]
+
+
+# --- numbers and ages in questions ------------------------------------------------------------
+
+
+def test_query_numbers_keep_only_paragraph_and_phone_numbers():
+    from assistant.kb.search import _query_text
+
+    for kept in ("hvad er § 10", "hvad siger paragraf 10", "§ 85 a", "85a", "ring 112",
+                 "hvad betyder paragraf 110", "stk. 2"):
+        assert _query_text(kept) == kept
+    for text in ("min søn på 17", "ringer 10 gange", "40.000 kr", "39,5 i feber",
+                 "er 2 måneder bagud"):
+        assert not any(c.isdigit() for c in _query_text(text)), text
+
+
+def test_ages_and_counts_do_not_find_paragraphs(kb):
+    assert _ids(kb.search("hvad siger paragraf 10", k=1)) == ["sel-10"]
+    assert _ids(kb.search("hvad står der i § 10", k=1)) == ["sel-10"]
+    # "10 gange" is a count, not § 10 of the Social Services Act.
+    hits = kb.search("min mor ringer 10 gange om dagen, hvor kan jeg få råd", k=3)
+    assert "sel-10" not in _ids(hits)
+
+
+def test_age_words():
+    from assistant.kb.search import age_words
+
+    assert age_words("jeg er 15 og har ingen at tale med") == ["ung"]
+    assert age_words("min datter paa 17") == age_words("han er 20 år") == ["ung"]
+    assert age_words("en 17-årig") == ["ung"]
+    assert age_words("min mormor på 85 er ensom") == ["ældre"]
+    assert age_words("min søn på 8") == ["barn"]
+    assert age_words("vores søn er 45") == []
+    for text in ("er 2 måneder bagud", "min søn har 40 i feber", "jeg har 3 børn",
+                 "for et par år siden", "for 2 uger siden", "en regning på 12.000"):
+        assert age_words(text) == [], text
+
+
+@pytest.mark.parametrize(("age", "service"), [("15", "headspace"), ("80", "aeldretelefonen")])
+def test_an_age_finds_help_for_that_age_group(kb, age, service):
+    hits = kb.search(f"jeg er {age} og har ingen at tale med", k=1)
+    assert _ids(hits) == [service]
+
+
+# --- thesaurus: possessives, relatives ----------------------------------------------------------
+
+
+def test_first_person_possessives_are_one_word_for_the_thesaurus(kb):
+    thesaurus = kb.index.thesaurus
+
+    def concepts(text: str) -> set[str]:
+        return {thesaurus.groups[g].id for g in thesaurus.concepts(text)}
+
+    assert "familie" in concepts("vores søn drikker") == concepts("min søn drikker")
+    assert "familie" in concepts("vores forældre er syge")
+
+
+def test_a_family_member_is_no_relatives_support_question_of_its_own(kb):
+    thesaurus = kb.index.thesaurus
+
+    def concepts(text: str) -> set[str]:
+        return {thesaurus.groups[g].id for g in thesaurus.concepts(text)}
+
+    # Naming a family member is its own concept; asking as a relative is "paaroerende".
+    assert "paaroerende" not in concepts("min søster har autisme")
+    assert "familie" in concepts("min søster har autisme")
+    assert "paaroerende" in concepts("hvad kan jeg gøre som forælder")
+    assert "paaroerende" in concepts("jeg passer en ægtefælle med sklerose")
+    # "pas" (a passport) is no longer read as the verb "passe" (to look after someone).
+    assert "borgerservice" not in concepts("jeg passer min mor")
+    assert "borgerservice" in concepts("jeg skal have nyt pas")
+
+
+# --- regional services ------------------------------------------------------------------------
+
+
+def test_service_region_comes_from_name_or_audience(kb):
+    from assistant.kb.repository import service_region
+
+    regions = sorted({m.region for m in kb.municipalities.values()})
+    assert service_region(kb.service("akuttelefonen-1813"), regions) == "Region Hovedstaden"
+    assert service_region(kb.service("vagtlaegen-region-syddanmark"),
+                          regions) == "Region Syddanmark"
+    assert service_region(kb.service("headspace"), regions) is None
+    passages = {p.id: p for p in kb.index.passages}
+    assert passages["akuttelefonen-1813"].region == "Region Hovedstaden"
+    assert passages["alarm-112"].region is None
+
+
+@pytest.mark.parametrize(("municipality", "first", "other"), [
+    ("Halsnæs", "akuttelefonen-1813", "vagtlaegen-region-syddanmark"),
+    ("Sønderborg", "vagtlaegen-region-syddanmark", "akuttelefonen-1813"),
+])
+def test_the_municipality_s_own_region_service_comes_first(kb, municipality, first, other):
+    query = "jeg har feber og lægen har lukket, hvem ringer jeg til"
+    ids = _ids(kb.search(query, municipality=municipality, k=10))
+    assert ids[0] == first
+    # Another region's service is ranked lower, never filtered out.
+    assert other in ids
+    assert other in _ids(kb.search(query, k=10))
+
+
+# --- questions about the policy as a whole ----------------------------------------------------
+
+
+def test_policy_level():
+    from assistant.kb.search import policy_level
+
+    assert policy_level({}, None) == 0.0
+    assert policy_level({"general": 0.5}, {"general": 0.2, "housing": 0.8}) == 0.5
+    assert policy_level({"housing": 1.0}, {"general": 0.7}) == 0.7
+    assert policy_level({"housing": 1.0}, {}) == 0.0
+
+
+def test_policy_questions_lift_only_the_chosen_policy_s_general_statements(monkeypatch):
+    import assistant.kb.search as search
+    from assistant.kb.search import SynonymGroup
+
+    passages = [
+        Passage("statement", "a-vision", "Vision", "Socialpolitikken vil et godt liv.",
+                ("general",), "A", "cit"),
+        Passage("statement", "b-vision", "Vision", "Socialpolitikken vil et godt liv.",
+                ("general",), "B", "cit"),
+        Passage("service", "law", "Loven", "Socialpolitik socialpolitik og et godt liv.",
+                ("general",), None, "cit"),
+    ]
+    index = BM25Index(passages, synonyms=[SynonymGroup("politik", ("socialpolitik",),
+                                                       ("general",))])
+
+    def scores(municipality: str | None) -> dict[str, float]:
+        return {h.passage.id: h.score for h in index.search(
+            "socialpolitik", municipality=municipality, k=5, topic_prior={})}
+
+    lifted = scores("A")
+    monkeypatch.setattr(search, "POLICY_BOOST", 0.0)
+    plain = scores("A")
+    assert lifted["a-vision"] == pytest.approx(plain["a-vision"] * 1.5, rel=1e-4)
+    assert lifted["law"] == plain["law"]  # a service, not the policy
+    assert "b-vision" not in lifted  # the municipality filter still holds
+
+
+@pytest.mark.parametrize(("municipality", "query"), [
+    ("Randers", "hvad er formålet med jeres socialpolitik"),
+    ("Halsnæs", "hvem er jeres politik for"),
+    ("Norddjurs", "hvilke værdier bygger politikken på"),
+])
+def test_policy_questions_find_the_municipality_s_general_statements(kb, municipality, query):
+    hits = kb.search(query, municipality=municipality, k=3)
+    assert all(h.passage.kind == "statement" and h.passage.municipality == municipality
+               and "general" in h.passage.topics for h in hits), _ids(hits)

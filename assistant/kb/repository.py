@@ -107,6 +107,16 @@ class MunicipalityInfo:
     aliases: tuple[str, ...]
 
 
+def service_region(service: ServiceInfo, regions: list[str]) -> str | None:
+    """The region a national service is only for, when its name or audience names one
+    ("Akuttelefonen 1813 (Region Hovedstaden)", "Borgere i Region Syddanmark"); None for
+    a municipality's own services and for services for everyone."""
+    if service.municipality:
+        return None
+    text = f"{service.name} {service.audience or ''}"
+    return next((r for r in regions if r in text), None)
+
+
 @dataclass
 class KnowledgeBase:
     topics: dict[str, TopicInfo]
@@ -231,12 +241,13 @@ class KnowledgeBase:
                 "statement", s.id, s.title, s.text, s.topics, s.municipality, s.citation,
                 boost_text=extra(s.municipality, topics=s.topics),
                 section=f"{s.section} {kind_words.get(s.kind, '')}".strip()))
+        regions = sorted({m.region for m in self.municipalities.values()})
         for s in self.services:
             passages.append(Passage(
                 "service", s.id, s.name, s.description, s.topics, s.municipality,
                 s.sources[0] if s.sources else "",
                 boost_text=extra(s.audience, s.municipality, topics=s.topics),
-                priority=s.priority))
+                priority=s.priority, region=service_region(s, regions)))
         for law in self.laws:
             passages.append(Passage(
                 "law", law.id, f"{law.paragraph} {law.title}", law.meaning, law.topics, None,
@@ -245,7 +256,8 @@ class KnowledgeBase:
         intent_topics = {t.intent: t.id for t in self.topics.values() if t.intent}
         return BM25Index(passages, synonyms=self.synonyms,
                          topic_model=TopicPrior.from_nlu(intent_topics),
-                         crisis_model=CrisisTopics(intent_topics))
+                         crisis_model=CrisisTopics(intent_topics),
+                         regions={m.name: m.region for m in self.municipalities.values()})
 
     def search(self, query: str, *, topic: str | None = None,
                municipality: str | None = None, kinds: tuple[str, ...] | None = None,

@@ -18,8 +18,16 @@ multiplied by a boost for passages on the topics the query's concepts point to, 
 (1 + P), where P is the probability that the question's topic is one of the passage's
 topics (the topic prior: a classifier trained on the NLU examples, `topic_prior.py`, or a
 prior the caller passes, e.g. from the NLU's intent ranking) and, when a municipality is
-set, by a small boost for that municipality's own passages over national ones. The prior
-only reorders passages that match the query; it never adds one.
+set, by a boost for that municipality's own passages over national ones and a penalty
+for services only for another region (`Passage.region`: another region's 1813 or
+vagtlæge). A question about the policy as a whole (`policy_level`: the prior's or the
+concepts' `general`) lifts the policy's own `general` statements. The prior only reorders
+passages that match the query; it never adds one.
+
+In a question, one- and two-digit numbers that are no paragraph ("§ 10", "paragraf 10")
+are ages and counts, no search terms ("ringer 10 gange" is not § 10); an age adds its age
+group's word instead ("er 16": "ung", "på 85": "ældre", `age_words`). The thesaurus reads
+"vores"/"min"/"mine" alike ("vores søn" matches the phrase "min søn").
 
 Crisis messages are the exception (`crisis_topic`): when the reviewed crisis patterns
 (`data/safety/crisis_patterns.yml`) or, for acute danger in everyday words ("min far er
@@ -71,11 +79,19 @@ W_CONCEPT = 1.6  # a thesaurus concept the query mentions
 NGRAM_WEIGHT = 2.0  # character n-gram cosine, added to BM25
 NGRAM_MIN = 0.2  # a passage with no term in common needs at least this cosine
 NGRAM_SIZES = (3, 4, 5)
+W_AGE = 0.3  # "ung"/"ældre"/"barn" for an age in the question ("er 16", "på 82")
 W_FUZZY = 0.6  # a misspelt or unknown query word stands for its nearest indexed word
 FUZZY_MIN = 0.6  # least trigram similarity (Dice) for that
 TOPIC_BOOST = 0.4  # passages on the topics the query's concepts point to
-MUNICIPALITY_BOOST = 0.3  # the chosen municipality's own passages
+MUNICIPALITY_BOOST = 0.5  # the chosen municipality's own passages
+OTHER_REGION_FACTOR = 0.5  # with a municipality set: services of another region
 PRIOR_WEIGHT = 1.0  # passages on the topics the topic classifier (topic_prior.py) expects
+# A question about the policy as a whole ("hvad går jeres socialpolitik ud på", "hvem er
+# den for") lifts the policy's own statements on POLICY_TOPIC (vision, values, focus areas,
+# target group, background) by (1 + POLICY_BOOST * P), P the larger of the prior's
+# P(POLICY_TOPIC) and the share of the question's thesaurus concepts that point to it.
+POLICY_TOPIC = "general"
+POLICY_BOOST = 0.5
 MAX_GAP = 2  # words allowed between the words of a thesaurus phrase
 # Crisis topics: a message in acute danger or with suicidal thoughts gets that topic's
 # first-line services (lowest priority number: 112, Livslinien) first.
@@ -104,7 +120,7 @@ _EXTRA_STOP_WORDS = frozenset({
     "sin", "sit", "sine", "helt", "hele", "ude", "inde", "bare", "altså", "egentlig",
     "faktisk", "rigtig", "rigtigt", "virkelig", "snart", "slet", "okay", "hej", "tak",
     "ting", "tage", "tager", "taget", "tag", "gå", "går", "gik", "gået",
-    "slå", "slår", "slog", "slået", "stå", "står", "stod",
+    "slå", "slår", "slog", "slået", "stå", "står", "stod", "par",
 })
 
 
@@ -163,6 +179,56 @@ def _folded_lemmas() -> tuple[dict[str, str], frozenset[str]]:
 
 # "§ 85 a", "§85a" and "85 a" are one paragraph number, "85a", kept apart from "§ 85".
 _PARAGRAPH_RE = re.compile(r"(?<![0-9a-zæøå])(\d{1,3}) ?([a-h])(?![0-9a-zæøå])", re.IGNORECASE)
+
+
+# A number in a question: "§ 85", "paragraf 110", "stk. 2" refer to a paragraph; "85 a" and
+# numbers of three or more digits (112, 1813, § 110 typed without "§") are kept as they
+# stand; other one- or two-digit numbers ("min søn på 17", "ringer 10 gange", "40.000 kr",
+# "39,5 i feber") are ages, counts and amounts, no search terms of their own.
+_QUERY_NUMBER_RE = re.compile(
+    r"(?P<ref>(?:§|\bparagraf(?:fen|ferne)?|\bstk\.?)\s*)?"
+    r"(?<![\w.,])(?P<num>\d+(?:[.,]\d+)*)(?![\w]|[.,]\d)"
+    r"(?P<letter> ?[a-h](?![0-9a-zæøå]))?", re.IGNORECASE)
+
+
+def _query_text(text: str) -> str:
+    """`text` without the numbers that are no paragraph or phone number (see above)."""
+    if not any(c.isdigit() for c in text):
+        return text
+
+    def keep(match: re.Match[str]) -> str:
+        num = match.group("num")
+        if match.group("ref") or match.group("letter") or (num.isdigit() and len(num) >= 3):
+            return match.group(0)
+        return " "
+
+    return _QUERY_NUMBER_RE.sub(keep, text)
+
+
+# An age in a question ("jeg er 16", "min datter på 17", "paa 82", "han er 45 år") says who
+# the help is for: a child, a young person or an older one. A number followed by a unit
+# other than years ("2 måneder", "40 i feber", "3 børn", "10 gange") is no age.
+_AGE_RE = re.compile(
+    r"(?:\b(?:er|på|paa|pa)\s+(?P<a>\d{1,3})(?![\d.,])"
+    r"(?!\s*(?:måned|maaned|maned|mdr|uge|dag|døgn|doegn|dogn|time|gang|kr|i\s|børn|boern|born"
+    r"|%|procent|stk|x\b))"
+    r"|\b(?P<b>\d{1,3})\s*(?:år|aar|ar)\b(?!\s*siden)|\b(?P<c>\d{1,3})-?årig)",
+    re.IGNORECASE)
+
+
+def age_words(text: str) -> list[str]:
+    """The age group words for the ages in `text`: "barn" (under 12), "ung" (12–25),
+    "ældre" (65 and over); nothing for other adults or when no age is given."""
+    out = []
+    for match in _AGE_RE.finditer(text):
+        age = int(match.group("a") or match.group("b") or match.group("c"))
+        if age < 12:
+            out.append("barn")
+        elif age <= 25:
+            out.append("ung")
+        elif 65 <= age <= 110:
+            out.append("ældre")
+    return sorted(set(out))
 
 
 def _words(text: str) -> list[str]:
@@ -237,13 +303,23 @@ def _weighted_terms(text: str, weight: float, out: Counter[str]) -> None:
                 out[part] += weight * W_PART
 
 
+# First-person possessives are one word for the thesaurus: "vores søn" is "min søn", "mine
+# forældre" and "vores forældre" the same parents.
+_POSSESSIVES = frozenset({"min", "mit", "mine", "vores", "vor", "vort", "vore"})
+
+
 def _tokens(text: str) -> list[frozenset[str]]:
     """Every word of `text` (stop words included) as its set of spellings: folded lemma,
-    folded surface form and, for compounds, the parts."""
+    folded surface form and, for compounds, the parts (a first-person possessive: all of
+    them)."""
     out = []
     for word in _words(text):
         term = _term(word)
-        variants = {term, fold(word), *_parts(term)}
+        folded = fold(word)
+        if folded in _POSSESSIVES:
+            out.append(_POSSESSIVES)
+            continue
+        variants = {term, folded, *_parts(term)}
         out.append(frozenset(variants))
     return out
 
@@ -388,6 +464,15 @@ def crisis_topic(detected: str | None, prior: Mapping[str, float] | None) -> str
     return None
 
 
+def policy_level(concept_topics: Mapping[str, float],
+                 prior: Mapping[str, float] | None) -> float:
+    """How much a question is about the policy as a whole (0..1): the larger of the prior's
+    P(POLICY_TOPIC) and the share of its thesaurus concepts pointing to POLICY_TOPIC
+    ("socialpolitik", "værdier", "vision", "målgruppe", ...)."""
+    from_prior = float(prior.get(POLICY_TOPIC, 0.0)) if prior else 0.0
+    return max(from_prior, float(concept_topics.get(POLICY_TOPIC, 0.0)))
+
+
 # --- index ---------------------------------------------------------------------------------
 
 
@@ -403,6 +488,7 @@ class Passage:
     boost_text: str = ""  # topic names and keywords, indexed but not shown
     section: str = ""  # the statement's section heading (and kind), indexed but not shown
     priority: int = 0  # a service's priority (1 comes first); 0 for statements and laws
+    region: str | None = None  # a regional service's region ("Region Hovedstaden"), else None
 
 
 @dataclass(frozen=True)
@@ -456,8 +542,10 @@ class BM25Index:
     def __init__(self, passages: Sequence[Passage], *,
                  synonyms: Sequence[SynonymGroup] | Thesaurus = (),
                  topic_model: TopicModel | None = None,
-                 crisis_model: CrisisModel | None = None) -> None:
+                 crisis_model: CrisisModel | None = None,
+                 regions: Mapping[str, str] | None = None) -> None:
         self.passages = list(passages)
+        self.regions = dict(regions or {})  # municipality -> its region
         self.topic_model = topic_model
         self.crisis_model = crisis_model
         self.thesaurus = synonyms if isinstance(synonyms, Thesaurus) else Thesaurus(synonyms)
@@ -513,6 +601,7 @@ class BM25Index:
         self._priority = np.array([p.priority for p in self.passages], dtype=int)
         self._municipalities = np.array([p.municipality or "" for p in self.passages],
                                         dtype=object)
+        self._regions = np.array([p.region or "" for p in self.passages], dtype=object)
         self._topic_mask: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
         for i, p in enumerate(self.passages):
             for t in p.topics:
@@ -560,7 +649,10 @@ class BM25Index:
         """Weighted query terms (words, compound parts, near words, concepts) and the
         topics the concepts point to."""
         q: Counter[str] = Counter()
-        _weighted_terms(query, 1.0, q)
+        _weighted_terms(_query_text(query), 1.0, q)
+        ages = " ".join(age_words(query))
+        if ages:  # "er 16" also searches for "ung", a little lower
+            _weighted_terms(ages, W_AGE, q)
         for term, weight in list(q.items()):
             if term in self._idf or term.endswith("*"):
                 continue
@@ -569,7 +661,7 @@ class BM25Index:
                 continue
             for near, sim in self._fuzzy(term):
                 q[near] = max(q[near], weight * W_FUZZY * sim)
-        concepts = self.thesaurus.concepts(query)
+        concepts = self.thesaurus.concepts(f"{query} {ages}" if ages else query)
         for gi in concepts:
             q[f"@{gi}"] += W_CONCEPT
         return q, self.thesaurus.topics(concepts)
@@ -626,8 +718,19 @@ class BM25Index:
                 if t in self._topic_mask:
                     prior += value * self._topic_mask[t]
             score *= 1.0 + PRIOR_WEIGHT * np.minimum(prior, 1.0)
+        p_policy = policy_level(q_topics, topic_prior)
+        if p_policy > 0 and POLICY_TOPIC in self._topic_mask:
+            # The (chosen municipality's) policy statements on the policy as a whole.
+            own = self._topic_mask[POLICY_TOPIC] & (self._kinds == "statement")
+            if municipality:
+                own &= self._municipalities == municipality
+            score *= np.where(own, 1.0 + POLICY_BOOST * p_policy, 1.0)
         if municipality:
             score *= np.where(self._municipalities == municipality, 1.0 + MUNICIPALITY_BOOST, 1.0)
+            region = self.regions.get(municipality)
+            if region:  # another region's service (its 1813, its vagtlæge) is for others
+                score *= np.where((self._regions != "") & (self._regions != region),
+                                  OTHER_REGION_FACTOR, 1.0)
         score = np.round(score, 6)
         keep &= score > 0
         crisis = crisis_topic(detected, topic_prior)
