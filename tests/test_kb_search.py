@@ -292,7 +292,7 @@ def test_policy_overview_words_find_the_overview(kb):
 
 
 def test_query_numbers_keep_only_paragraph_and_phone_numbers():
-    from assistant.kb.search import _query_text
+    from assistant.kb.query_numbers import query_text as _query_text
 
     for kept in ("hvad er § 10", "hvad siger paragraf 10", "§ 85 a", "85a", "ring 112",
                  "hvad betyder paragraf 110", "stk. 2"):
@@ -311,7 +311,7 @@ def test_ages_and_counts_do_not_find_paragraphs(kb):
 
 
 def test_age_words():
-    from assistant.kb.search import age_words
+    from assistant.kb.query_numbers import age_words
 
     assert age_words("jeg er 15 og har ingen at tale med") == ["ung"]
     assert age_words("min datter paa 17") == age_words("han er 20 år") == ["ung"]
