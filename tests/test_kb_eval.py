@@ -39,15 +39,15 @@ def _write(path: Path, questions: list[dict]) -> Path:
 def test_known_sets_three_for_development_and_two_blind():
     names = {s.path.name: s for s in kb_eval.QUESTION_SETS}
     assert set(names) == {"questions.yml", "questions_v2.yml", "questions_v3.yml",
-                          "questions_v4.yml", "questions_v5.yml"}
+                          "questions_v4.yml", "questions_v5.yml", "questions_v6.yml"}
     assert names["questions.yml"].name == "v1 (development)"
-    for dev in ("questions.yml", "questions_v3.yml", "questions_v4.yml"):
-        assert not names[dev].blind  # v3 and v4 were measured blind once, then read
+    for dev in ("questions.yml", "questions_v3.yml", "questions_v4.yml", "questions_v5.yml"):
+        assert not names[dev].blind  # v3-v5 were measured blind once, then read
     assert names["questions_v2.yml"].name == "v2 (blind)"
     assert names["questions_v2.yml"].blind
-    assert names["questions_v5.yml"].blind
+    assert names["questions_v6.yml"].blind
     # the newest blind set comes last: the bar applies to it
-    assert kb_eval.QUESTION_SETS[-1].path == kb_eval.QUESTIONS_V5
+    assert kb_eval.QUESTION_SETS[-1].path == kb_eval.QUESTIONS_V6
 
 
 def test_the_bar_applies_to_the_newest_blind_set(tmp_path):

@@ -102,6 +102,20 @@ def test_loaded_content_round_trips(loaded_engine):
     assert is_loaded(loaded_engine)
 
 
+def test_example_questions_round_trip(loaded_engine):
+    """Every entry's example questions come back from SQL in order, whitespace collapsed."""
+    kb = KnowledgeBase.from_engine(loaded_engine)
+    entries = [s for p in sorted((KNOWLEDGE_DIR / "policies").glob("*.yml"))
+               for s in _yaml(p)["statements"]]
+    entries += _yaml(KNOWLEDGE_DIR / "services.yml")["services"]
+    entries += _yaml(KNOWLEDGE_DIR / "laws.yml")["laws"]
+    with_questions = [e for e in entries if e.get("questions")]
+    assert len(with_questions) >= 100
+    for entry in entries:
+        expected = tuple(" ".join(q.split()) for q in entry.get("questions") or [])
+        assert kb.get(entry["id"]).questions == expected, entry["id"]
+
+
 def test_is_loaded_false_on_an_empty_database(fresh_engine):
     assert is_loaded(fresh_engine) is False
 
@@ -247,6 +261,20 @@ def test_upgrade_keeps_loaded_content(loaded_engine):
     before = snapshot(loaded_engine)
     upgrade(loaded_engine)
     assert snapshot(loaded_engine) == before
+
+
+def test_questions_migration_keeps_older_rows(fresh_engine):
+    """A database from before the example questions (0002) gets the column, empty."""
+    upgrade(fresh_engine, "0002")
+    with fresh_engine.begin() as conn:
+        conn.execute(text("INSERT INTO laws (id, paragraph, title, meaning, sources) "
+                          "VALUES ('sel-1', 'Serviceloven § 1', 'Formål', 'Loven...', 'x')"))
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT id, questions FROM laws")).all() == [("sel-1", "")]
+    columns = {t: {c["name"] for c in inspect(fresh_engine).get_columns(t)}
+               for t in ("statements", "services", "laws")}
+    assert all("questions" in names for names in columns.values())
 
 
 def test_migrations_match_the_models(fresh_engine):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.kb.search import BM25Index, Passage, analyse
+from assistant.kb.analysis import analyse
+from assistant.kb.search import BM25Index, Passage
 
 SEED_MUNICIPALITIES = ["Brønderslev", "Halsnæs", "Norddjurs", "Randers", "Sønderborg"]
 
@@ -177,7 +178,7 @@ def test_paragraph_questions_find_that_paragraph_first(kb, query, law):
 
 
 def test_light_verbs_count_only_inside_phrases(kb):
-    from assistant.kb.search import SynonymGroup, Thesaurus
+    from assistant.kb.thesaurus import SynonymGroup, Thesaurus
 
     # "slår" alone is no search term: "pengene slår ikke til" is about money ...
     assert analyse("pengene slår ikke til") == ["penge"]
@@ -402,7 +403,7 @@ def test_policy_level():
 
 def test_policy_questions_lift_only_the_chosen_policy_s_general_statements(monkeypatch):
     import assistant.kb.search as search
-    from assistant.kb.search import SynonymGroup
+    from assistant.kb.thesaurus import SynonymGroup
 
     passages = [
         Passage("statement", "a-vision", "Vision", "Socialpolitikken vil et godt liv.",
@@ -436,3 +437,44 @@ def test_policy_questions_find_the_municipality_s_general_statements(kb, municip
     hits = kb.search(query, municipality=municipality, k=3)
     assert all(h.passage.kind == "statement" and h.passage.municipality == municipality
                and "general" in h.passage.topics for h in hits), _ids(hits)
+
+
+# --- example questions ------------------------------------------------------------------
+
+
+def _policy_passages(**questions: tuple[str, ...]) -> list[Passage]:
+    return [
+        Passage("statement", "vision", "Vision", "Alle skal have et godt og meningsfuldt liv.",
+                ("general",), "Randers", "cit", questions=questions.get("vision", ())),
+        Passage("statement", "medbestemmelse", "Borgeren i centrum",
+                "Du er med til at træffe beslutningerne om din egen indsats.",
+                ("general",), "Randers", "cit", questions=questions.get("medbestemmelse", ())),
+    ]
+
+
+def test_example_question_finds_a_passage_without_a_shared_word():
+    query = "jeg gider ikke at andre bestemmer over min hverdag"
+    assert _ids(BM25Index(_policy_passages()).search(query)) == []
+    index = BM25Index(_policy_passages(
+        medbestemmelse=("hvorfor skal andre bestemme over min hverdag", "kan jeg selv sige til")))
+    assert _ids(index.search(query)) == ["medbestemmelse"]
+
+
+def test_a_passage_scores_as_its_best_example_question():
+    """More questions never dilute a close one: the best-matching question counts."""
+    close = ("hvad drømmer byrådet om for de svageste borgere",)
+    one = BM25Index(_policy_passages(vision=close))
+    many = BM25Index(_policy_passages(vision=close + (
+        "hvilken drøm har byrådet", "hvor vil i gerne hen", "hvad er meningen med politikken")))
+    query = "byrådet drømmer om de svageste"
+    first, second = one.search(query), many.search(query)
+    assert _ids(first) == _ids(second) == ["vision"]
+    assert first[0].score > 0 and second[0].score >= first[0].score * 0.8
+
+
+def test_example_questions_on_the_real_knowledge_base(kb):
+    """Every statement and service carries example questions."""
+    for municipality in SEED_MUNICIPALITIES:
+        statements = [s for s in kb.statements if s.municipality == municipality]
+        assert all(len(s.questions) >= 4 for s in statements), municipality
+    assert all(len(s.questions) >= 4 for s in kb.services)

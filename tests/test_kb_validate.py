@@ -475,3 +475,42 @@ def test_several_problems_are_all_reported(copy_knowledge, edit_yaml):
     with pytest.raises(ValidationFailed) as failed:
         load_valid(root)
     assert len(failed.value.problems) == 3
+
+
+# --- example questions ------------------------------------------------------------------
+
+
+def test_example_questions_must_be_a_list_of_texts(copy_knowledge, edit_yaml):
+    root = copy_knowledge()
+
+    def change(d):
+        _statement(d, "randers-vision")["questions"] = "hvad vil I med det hele"
+        _statement(d, "randers-housing-first")["questions"] = ["hvor kan jeg bo", "  ", 42]
+
+    edit_yaml(root / RANDERS, change)
+    _, problems = validate_dir(root)
+    _assert_problem(problems, RANDERS, "randers-vision", "questions", "liste")
+    found = _matching(problems, RANDERS, "randers-housing-first", "questions")
+    assert len(found) == 2 and all("tomt" in p.message for p in found)
+    assert len(problems) == 3
+
+
+def test_example_question_written_twice_is_reported(copy_knowledge, edit_yaml):
+    """Twice after folding case, æ/ø/å and a final question mark is still twice."""
+    root = copy_knowledge()
+    edit_yaml(root / SERVICES, lambda d: _service(d, "lev-uden-vold").update(
+        questions=["hvem kan jeg ringe til om vold", "Hvem kan jeg ringe til om vold?",
+                   "min kæreste slår mig", "min kaereste slar mig"]))
+    _, problems = validate_dir(root)
+    found = _matching(problems, SERVICES, "lev-uden-vold", "questions")
+    assert len(found) == 2 and all("to gange" in p.message for p in found)
+    assert len(problems) == 2
+
+
+def test_overlong_example_question_on_a_law(copy_knowledge, edit_yaml):
+    root = copy_knowledge()
+    edit_yaml(root / "laws.yml", lambda d: next(x for x in d["laws"] if x["id"] == "sel-85")
+              .update(questions=["hvad betyder " + "rigtig " * 60 + "paragraf 85"]))
+    _, problems = validate_dir(root)
+    _assert_problem(problems, "laws.yml", "sel-85", "questions", "300 tegn")
+    assert len(problems) == 1

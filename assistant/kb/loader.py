@@ -51,6 +51,11 @@ def _id_list(value: object) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _questions(item: dict) -> str:
+    """An entry's example questions, one per line (whitespace collapsed)."""
+    return "\n".join(" ".join(q.split()) for q in item.get("questions") or [])
+
+
 def _replace_all(session: Session, data: KnowledgeData) -> LoadReport:
     for table in (statement_topics, service_topics, law_topics, synonym_group_topics):
         session.execute(delete(table))
@@ -81,7 +86,7 @@ def _replace_all(session: Session, data: KnowledgeData) -> LoadReport:
             topic_ids = s["topics"] if isinstance(s["topics"], list) else [s["topics"]]
             document.statements.append(Statement(
                 id=s["id"], position=position, section=s["section"].strip(), kind=s["kind"],
-                title=s["title"].strip(), text=s["text"].strip(),
+                title=s["title"].strip(), text=s["text"].strip(), questions=_questions(s),
                 topics=[topics[t] for t in topic_ids],
             ))
             n_statements += 1
@@ -99,7 +104,7 @@ def _replace_all(session: Session, data: KnowledgeData) -> LoadReport:
             municipality_name=s.get("municipality"), priority=s.get("priority", 5),
             sources="\n".join(src.strip() for src in s["sources"]),
             source_date=_text(str(s["source_date"])) if s.get("source_date") else None,
-            verified_on=str(s["verified_on"]),
+            verified_on=str(s["verified_on"]), questions=_questions(s),
             topics=[topics[t] for t in (s["topics"] if isinstance(s["topics"], list)
                                         else [s["topics"]])],
         ))
@@ -107,6 +112,7 @@ def _replace_all(session: Session, data: KnowledgeData) -> LoadReport:
         session.add(LawReference(
             id=law["id"], paragraph=law["paragraph"].strip(), title=law["title"].strip(),
             meaning=law["meaning"].strip(), sources="\n".join(law["sources"]),
+            questions=_questions(law),
             topics=[topics[t] for t in (law["topics"] if isinstance(law["topics"], list)
                                         else [law["topics"]])],
         ))

@@ -114,6 +114,9 @@ class Statement(Base):
     kind = Column(String(20), nullable=False)
     title = Column(String(200), nullable=False)
     text = Column(Text, nullable=False)
+    # Staff-written example questions this statement answers (newline-separated): searched,
+    # never shown.
+    questions = Column(Text, nullable=False, default="", server_default="")
 
     document = relationship("PolicyDocument", back_populates="statements")
     topics = relationship("Topic", secondary=statement_topics, order_by="Topic.id")
@@ -143,6 +146,7 @@ class Service(Base):
     sources = Column(Text, nullable=False)  # newline-separated URLs
     source_date = Column(String(200))  # PostgreSQL enforces the length (SQLite does not)
     verified_on = Column(String(10), nullable=False)
+    questions = Column(Text, nullable=False, default="", server_default="")  # as Statement
 
     municipality = relationship("Municipality", back_populates="services")
     topics = relationship("Topic", secondary=service_topics, order_by="Topic.id")
@@ -156,6 +160,7 @@ class LawReference(Base):
     title = Column(String(200), nullable=False)
     meaning = Column(Text, nullable=False)
     sources = Column(Text, nullable=False)
+    questions = Column(Text, nullable=False, default="", server_default="")  # as Statement
 
     topics = relationship("Topic", secondary=law_topics, order_by="Topic.id")
 

@@ -63,6 +63,7 @@ class StatementInfo:
     text: str
     topics: tuple[str, ...]
     citation: str
+    questions: tuple[str, ...] = ()  # staff-written example questions (searched, not shown)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class ServiceInfo:
     sources: tuple[str, ...]
     source_date: str | None
     verified_on: str
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class LawInfo:
     meaning: str
     topics: tuple[str, ...]
     sources: tuple[str, ...]
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ class MunicipalityInfo:
     region: str
     website: str | None
     aliases: tuple[str, ...]
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    return tuple(filter(None, (text or "").split("\n")))
 
 
 def service_region(service: ServiceInfo, regions: list[str]) -> str | None:
@@ -148,20 +155,22 @@ class KnowledgeBase:
                 for s in d.statements:
                     statements.append(StatementInfo(
                         s.id, d.id, d.municipality_name, s.section, s.kind, s.title, s.text,
-                        tuple(t.id for t in s.topics), s.citation))
+                        tuple(t.id for t in s.topics), s.citation, _lines(s.questions)))
             services = [
                 ServiceInfo(
                     s.id, s.name, s.kind, s.description, s.audience, s.phone, s.sms, s.hours,
                     json.loads(s.opening_hours) if s.opening_hours else None, s.anonymous,
                     s.url, s.address, s.municipality_name, s.priority,
                     tuple(t.id for t in s.topics),
-                    tuple(s.sources.split("\n")), s.source_date, s.verified_on)
+                    tuple(s.sources.split("\n")), s.source_date, s.verified_on,
+                    _lines(s.questions))
                 for s in session.scalars(select(Service).options(selectinload(Service.topics))
                                          .order_by(Service.priority, Service.id))
             ]
             laws = [
                 LawInfo(law.id, law.paragraph, law.title, law.meaning,
-                        tuple(t.id for t in law.topics), tuple(law.sources.split("\n")))
+                        tuple(t.id for t in law.topics), tuple(law.sources.split("\n")),
+                        _lines(law.questions))
                 for law in session.scalars(select(LawReference).options(
                     selectinload(LawReference.topics)).order_by(LawReference.id))
             ]
@@ -240,19 +249,20 @@ class KnowledgeBase:
             passages.append(Passage(
                 "statement", s.id, s.title, s.text, s.topics, s.municipality, s.citation,
                 boost_text=extra(s.municipality, topics=s.topics),
-                section=f"{s.section} {kind_words.get(s.kind, '')}".strip()))
+                section=f"{s.section} {kind_words.get(s.kind, '')}".strip(),
+                questions=s.questions))
         regions = sorted({m.region for m in self.municipalities.values()})
         for s in self.services:
             passages.append(Passage(
                 "service", s.id, s.name, s.description, s.topics, s.municipality,
                 s.sources[0] if s.sources else "",
                 boost_text=extra(s.audience, s.municipality, topics=s.topics),
-                priority=s.priority, region=service_region(s, regions)))
+                priority=s.priority, region=service_region(s, regions), questions=s.questions))
         for law in self.laws:
             passages.append(Passage(
                 "law", law.id, f"{law.paragraph} {law.title}", law.meaning, law.topics, None,
                 law.sources[0] if law.sources else "",
-                boost_text=extra(topics=law.topics)))
+                boost_text=extra(topics=law.topics), questions=law.questions))
         intent_topics = {t.intent: t.id for t in self.topics.values() if t.intent}
         return BM25Index(passages, synonyms=self.synonyms,
                          topic_model=TopicPrior.from_nlu(intent_topics),

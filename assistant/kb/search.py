@@ -52,8 +52,6 @@ scores are ordered by passage id.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,19 +60,18 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.kb.analysis import weighted_terms
+from assistant.kb.bm25 import BM25, SparseRows
 from assistant.kb.query_numbers import age_words, query_text
-from assistant.text import fold, lemma_table, words
-
-K1 = 1.4
-B = 0.75
+from assistant.kb.question_index import QuestionIndex
+from assistant.kb.thesaurus import SynonymGroup, Thesaurus
 
 # Field weights (per occurrence of a term in the field).
 W_TITLE = 2.0
 W_SECTION = 1.0
 W_TEXT = 1.0
 W_EXTRA = 0.3  # topic names, municipality, audience: indexed but not shown
-W_PART = 0.5  # a compound's parts, relative to the whole word
-W_HEAD = 0.5  # the legacy 6-letter compound head ("galdsr*")
+W_QUESTION = 1.0  # the passage's best-matching example question (question_index.py)
 # Query side.
 W_CONCEPT = 1.6  # a thesaurus concept the query mentions
 NGRAM_WEIGHT = 2.0  # character n-gram cosine, added to BM25
@@ -93,294 +90,12 @@ PRIOR_WEIGHT = 1.0  # passages on the topics the topic classifier (topic_prior.p
 # P(POLICY_TOPIC) and the share of the question's thesaurus concepts that point to it.
 POLICY_TOPIC = "general"
 POLICY_BOOST = 0.5
-MAX_GAP = 2  # words allowed between the words of a thesaurus phrase
 # Crisis topics: a message in acute danger or with suicidal thoughts gets that topic's
 # first-line services (lowest priority number: 112, Livslinien) first.
 CRISIS_TOPICS = ("emergency", "suicide")
 # A crisis pattern hit on a message the prior reads as one of these is ranked as usual.
 CRISIS_VETO_TOPICS = ("violence", "relatives")
 ACUTE_PRIOR_MIN = 0.4  # P(emergency) that makes a message acute without a crisis pattern
-
-_LINKS = ("", "s", "e")  # Danish linking letters between compound parts
-
-
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    return frozenset(fold(w) for w in _spacy_danish_stop_words() | _EXTRA_STOP_WORDS)
-
-
-# Words that carry no topic in a citizen's question, beyond spaCy's list: the assistant's
-# own context ("kommunen", "hjælp", "tilbud"), possessives spaCy lacks ("sin", "sine"),
-# fillers ("bare", "faktisk", "helt") and light verbs whose meaning lives in the phrase
-# around them ("tage", "gå", "slå", "stå": "slår ikke til", "går ned", "tag over
-# hovedet"). They still count inside thesaurus phrases ("slår mig"), just not on their own.
-_EXTRA_STOP_WORDS = frozenset({
-    "kommune", "kommunen", "hjælp", "hjaelp", "kan", "få", "hvad", "hvor", "hvordan",
-    "gør", "gøre", "tilbud", "tilbyder", "nogen", "noget", "mig", "jeg", "hjælpe", "gerne",
-    "findes",
-    "sin", "sit", "sine", "helt", "hele", "ude", "inde", "bare", "altså", "egentlig",
-    "faktisk", "rigtig", "rigtigt", "virkelig", "snart", "slet", "okay", "hej", "tak",
-    "ting", "tage", "tager", "taget", "tag", "gå", "går", "gik", "gået",
-    "slå", "slår", "slog", "slået", "stå", "står", "stod", "par",
-})
-
-
-def _spacy_danish_stop_words() -> set[str]:
-    """spaCy's Danish stop-word list, read without importing spaCy (which pulls in
-    TensorFlow and takes seconds)."""
-    import importlib.util
-    from pathlib import Path
-
-    try:
-        spec = importlib.util.find_spec("spacy")
-        assert spec is not None and spec.submodule_search_locations
-        path = (Path(next(iter(spec.submodule_search_locations)))
-                / "lang" / "da" / "stop_words.py")
-        namespace: dict[str, object] = {}
-        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
-        return set(namespace["STOP_WORDS"])  # type: ignore[arg-type]
-    except Exception:  # pragma: no cover - a spaCy whose layout changed
-        from spacy.lang.da.stop_words import STOP_WORDS
-
-        return set(STOP_WORDS)
-
-
-_FOLD_STEPS = (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("é", "e"), ("ü", "u"), ("ö", "oe"),
-               ("ä", "ae"), ("aa", "a"), ("oe", "o"), ("ae", "a"))
-
-
-def _fold_many(items: Iterable[str]) -> list[str]:
-    """`fold` over many words at once (same result, a fraction of the time)."""
-    text = unicodedata.normalize("NFC", "\n".join(items).lower())
-    for old, new in _FOLD_STEPS:
-        text = text.replace(old, new)
-    return text.split("\n")
-
-
-@lru_cache(maxsize=1)
-def _folded_lemmas() -> tuple[dict[str, str], frozenset[str]]:
-    """Folded word form -> folded lemma, for words typed without æ/ø/å ("slaaet", "foler").
-
-    When several forms fold alike, the lemma most of them share wins (ties: alphabetical).
-    Also returns the set of folded lemmas, the known stems for compound splitting.
-    """
-    table = lemma_table()
-    forms = _fold_many(table)
-    lemmas = _fold_many(table.values())
-    mapping = dict(zip(forms, lemmas, strict=True))
-    shared = {form for form, n in Counter(forms).items() if n > 1}
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for form, lem in zip(forms, lemmas, strict=True):
-        if form in shared:
-            votes[form][lem] += 1
-    for form, counts in votes.items():
-        mapping[form] = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    return mapping, frozenset(lemmas)
-
-
-# "§ 85 a", "§85a" and "85 a" are one paragraph number, "85a", kept apart from "§ 85".
-_PARAGRAPH_RE = re.compile(r"(?<![0-9a-zæøå])(\d{1,3}) ?([a-h])(?![0-9a-zæøå])", re.IGNORECASE)
-
-
-
-
-def _words(text: str) -> list[str]:
-    """`words`, with paragraph letters joined to their number ("§ 85 a" -> "85a")."""
-    if any(c.isdigit() for c in text):
-        text = _PARAGRAPH_RE.sub(r"\1\2", text)
-    return words(text)
-
-
-@lru_cache(maxsize=50000)
-def _term(word: str) -> str:
-    """Folded lemma of one lower-case word."""
-    table = lemma_table()
-    found = table.get(word)
-    if found is not None:
-        return fold(found)
-    folded = fold(word)
-    return _folded_lemmas()[0].get(folded, folded)
-
-
-@lru_cache(maxsize=50000)
-def _parts(term: str) -> tuple[str, ...]:
-    """Split a folded compound into (head, tail) lemmas, or () when it is not one.
-
-    The tail is the longest known word (≥ 4 letters) whose remaining head is a known lemma
-    (≥ 3 letters), possibly joined by a linking "s" or "e": "galdsradgivning" -> ("gald",
-    "radgivning"), "fokusomrader" -> ("fokus", "omrade").
-    """
-    if len(term) < 8 or not term.isalpha():
-        return ()
-    forms, lemmas = _folded_lemmas()
-    for cut in range(3, len(term) - 3):
-        tail = term[cut:]
-        if tail not in forms:
-            continue
-        head = term[:cut]
-        for link in _LINKS:
-            if not head.endswith(link):
-                continue
-            stem = head[: len(head) - len(link)]
-            for candidate in (stem, stem + "e"):
-                if len(candidate) >= 3 and candidate in lemmas and candidate not in _stop_words():
-                    return (candidate, forms[tail])
-    return ()
-
-
-def analyse(text: str) -> list[str]:
-    """Lemmatise, fold and drop stop words. Long compounds also add their 6-letter head."""
-    stop = _stop_words()
-    terms: list[str] = []
-    for word in _words(text):
-        if fold(word) in stop:
-            continue
-        term = _term(word)
-        if term in stop or len(term) < 2:
-            continue
-        terms.append(term)
-        if len(term) >= 10:  # Danish compounds: "gældsrådgivning" also counts as "gaelds"
-            terms.append(term[:6] + "*")
-    return terms
-
-
-def _weighted_terms(text: str, weight: float, out: Counter[str]) -> None:
-    """Add `text`'s terms to `out`: whole words at `weight`, compound parts and heads lower."""
-    for term in analyse(text):
-        if term.endswith("*"):
-            out[term] += weight * W_HEAD
-            continue
-        out[term] += weight
-        for part in _parts(term):
-            if part != term and part not in _stop_words():
-                out[part] += weight * W_PART
-
-
-# First-person possessives are one word for the thesaurus: "vores søn" is "min søn", "mine
-# forældre" and "vores forældre" the same parents.
-_POSSESSIVES = frozenset({"min", "mit", "mine", "vores", "vor", "vort", "vore"})
-
-
-def _tokens(text: str) -> list[frozenset[str]]:
-    """Every word of `text` (stop words included) as its set of spellings: folded lemma,
-    folded surface form and, for compounds, the parts (a first-person possessive: all of
-    them)."""
-    out = []
-    for word in _words(text):
-        term = _term(word)
-        folded = fold(word)
-        if folded in _POSSESSIVES:
-            out.append(_POSSESSIVES)
-            continue
-        variants = {term, folded, *_parts(term)}
-        out.append(frozenset(variants))
-    return out
-
-
-# --- thesaurus ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SynonymGroup:
-    """One concept of the thesaurus: words and phrases that mean the same, plus the topics
-    a question using them is probably about."""
-
-    id: str
-    words: tuple[str, ...]
-    topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    group: int
-    tokens: tuple[tuple[str, bool], ...]  # (folded lemma or prefix, is_prefix)
-
-
-def _compile(word: str) -> tuple[tuple[str, bool], ...]:
-    out = []
-    for raw in word.lower().split():
-        prefix = raw.endswith("*")
-        ws = words(raw)
-        if not ws:
-            continue
-        for w in ws[:-1]:
-            out.append((_term(w), False))
-        last = ws[-1]
-        out.append((fold(last), True) if prefix else (_term(last), False))
-    return tuple(out)
-
-
-def _token_matches(token: tuple[str, bool], variants: frozenset[str]) -> bool:
-    value, prefix = token
-    if prefix:
-        return any(v.startswith(value) for v in variants)
-    return value in variants
-
-
-class Thesaurus:
-    """Compiled synonym groups: which concepts does a text mention, and how often."""
-
-    def __init__(self, groups: Sequence[SynonymGroup]) -> None:
-        self.groups = list(groups)
-        self._by_first: dict[str, list[_Pattern]] = defaultdict(list)
-        self._by_prefix: list[_Pattern] = []
-        stop = _stop_words()
-        for gi, group in enumerate(self.groups):
-            for word in group.words:
-                tokens = _compile(word)
-                if not tokens or (len(tokens) == 1 and tokens[0][0] in stop):
-                    continue  # a lone stop word would match nearly every question
-                pattern = _Pattern(gi, tokens)
-                value, prefix = tokens[0]
-                if prefix:
-                    self._by_prefix.append(pattern)
-                else:
-                    self._by_first[value].append(pattern)
-
-    def __len__(self) -> int:
-        return len(self.groups)
-
-    def concepts(self, text: str) -> Counter[int]:
-        """Group index -> number of places in `text` where one of its words occurs."""
-        tokens = _tokens(text)
-        found: Counter[int] = Counter()
-        if not self.groups:
-            return found
-        for start, variants in enumerate(tokens):
-            candidates = [p for v in variants for p in self._by_first.get(v, ())]
-            candidates += [p for p in self._by_prefix if _token_matches(p.tokens[0], variants)]
-            hit_groups = set()
-            for pattern in candidates:
-                if pattern.group in hit_groups:
-                    continue
-                if self._rest_matches(pattern.tokens, tokens, start):
-                    hit_groups.add(pattern.group)
-            for gi in hit_groups:
-                found[gi] += 1
-        return found
-
-    @staticmethod
-    def _rest_matches(pattern: tuple[tuple[str, bool], ...], tokens: list[frozenset[str]],
-                      start: int) -> bool:
-        pos = start
-        for token in pattern[1:]:
-            for nxt in range(pos + 1, min(pos + 2 + MAX_GAP, len(tokens))):
-                if _token_matches(token, tokens[nxt]):
-                    pos = nxt
-                    break
-            else:
-                return False
-        return True
-
-    def topics(self, concepts: Counter[int]) -> dict[str, float]:
-        """Topic -> share of the query's concepts that point to it (0..1)."""
-        counts: Counter[str] = Counter()
-        n = 0
-        for gi in concepts:
-            if self.groups[gi].topics:
-                n += 1
-                counts.update(set(self.groups[gi].topics))
-        return {t: c / n for t, c in counts.items()} if n else {}
 
 
 class TopicModel(Protocol):
@@ -442,6 +157,7 @@ class Passage:
     section: str = ""  # the statement's section heading (and kind), indexed but not shown
     priority: int = 0  # a service's priority (1 comes first); 0 for statements and laws
     region: str | None = None  # a regional service's region ("Region Hovedstaden"), else None
+    questions: tuple[str, ...] = ()  # staff-written example questions it answers, not shown
 
 
 @dataclass(frozen=True)
@@ -468,27 +184,6 @@ def _ngrams(terms: Counter[str]) -> Counter[str]:
     return grams
 
 
-class _Rows:
-    """A sparse term x passage matrix kept as one (passages, values) pair per row, so a
-    query's few rows are summed without any per-passage Python loop."""
-
-    def __init__(self, rows: list[int], cols: list[int], vals: list[float], n_rows: int,
-                 n_cols: int) -> None:
-        self.n_cols = n_cols
-        by_row: list[tuple[list[int], list[float]]] = [([], []) for _ in range(n_rows)]
-        for r, c, v in zip(rows, cols, vals, strict=True):
-            by_row[r][0].append(c)
-            by_row[r][1].append(v)
-        self._cols = [np.asarray(c, dtype=np.intp) for c, _ in by_row]
-        self._vals = [np.asarray(v, dtype=float) for _, v in by_row]
-
-    def weighted_sum(self, pairs: Sequence[tuple[int, float]]) -> np.ndarray:
-        """Sum of `weight * row` over (row, weight) pairs, as a dense passage vector."""
-        cols = np.concatenate([self._cols[r] for r, _ in pairs])
-        vals = np.concatenate([self._vals[r] * w for r, w in pairs])
-        return np.bincount(cols, weights=vals, minlength=self.n_cols).astype(float)
-
-
 class BM25Index:
     """The in-memory index of one knowledge-base snapshot (built once, read-only after)."""
 
@@ -511,28 +206,16 @@ class BM25Index:
             for text, weight in fields:
                 if not text:
                     continue
-                _weighted_terms(text, weight, terms)
+                weighted_terms(text, weight, terms)
                 for gi, count in self.thesaurus.concepts(text).items():
                     terms[f"@{gi}"] += weight * count
             docs.append(terms)
 
         # BM25 (with weighted term frequencies = BM25F), one row per term, precomputed.
-        lengths = np.array([sum(v for t, v in d.items() if not t.startswith("@"))
-                            for d in docs], dtype=float)
-        avg = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
-        df: Counter[str] = Counter()
-        for d in docs:
-            df.update(d.keys())
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self._term_row = {t: r for r, t in enumerate(sorted(df))}
-        rows, cols, vals = [], [], []
-        for i, d in enumerate(docs):
-            for t, tf in d.items():
-                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[i] / avg))
-                rows.append(self._term_row[t])
-                cols.append(i)
-                vals.append(self._idf[t] * norm)
-        self._bm25 = _Rows(rows, cols, vals, len(self._term_row), n)
+        self._bm25 = BM25(docs)
+        self._questions = QuestionIndex([p.questions for p in self.passages], self.thesaurus)
+        # Words a query may use as they are (others are read as their nearest known word).
+        self._known = frozenset(self._bm25.idf)
 
         # Character n-grams: TF-IDF (tf as log(1 + tf)), L2-normalised per passage.
         gram_docs = [_ngrams(d) for d in docs]
@@ -547,7 +230,7 @@ class BM25Index:
                 rows.append(self._gram_row[g])
                 cols.append(i)
                 vals.append(w)
-        self._grams = _Rows(rows, cols, vals, len(self._gram_row), n)
+        self._grams = SparseRows(rows, cols, vals, len(self._gram_row), n)
 
         # Per-passage attributes for the filters and boosts.
         self._kinds = np.array([p.kind for p in self.passages], dtype=object)
@@ -563,7 +246,7 @@ class BM25Index:
 
         # Trigrams of the indexed words, to read unknown query words as their nearest one.
         self._vocab_grams: dict[str, list[str]] = defaultdict(list)
-        for term in sorted(self._idf):
+        for term in sorted(self._known):
             if len(term) >= 4 and term.isalpha():
                 for g in _trigrams(term):
                     self._vocab_grams[g].append(term)
@@ -602,14 +285,14 @@ class BM25Index:
         """Weighted query terms (words, compound parts, near words, concepts) and the
         topics the concepts point to."""
         q: Counter[str] = Counter()
-        _weighted_terms(query_text(query), 1.0, q)
+        weighted_terms(query_text(query), 1.0, q)
         ages = " ".join(age_words(query))
         if ages:  # "er 16" also searches for "ung", a little lower
-            _weighted_terms(ages, W_AGE, q)
+            weighted_terms(ages, W_AGE, q)
         for term, weight in list(q.items()):
-            if term in self._idf or term.endswith("*"):
+            if term in self._known or term.endswith("*"):
                 continue
-            if term.endswith("s") and term[:-1] in self._idf:  # genitive: "lokks" -> "lokk"
+            if term.endswith("s") and term[:-1] in self._known:  # genitive: "lokks" -> "lokk"
                 q[term[:-1]] += weight
                 continue
             for near, sim in self._fuzzy(term):
@@ -620,7 +303,7 @@ class BM25Index:
         return q, self.thesaurus.topics(concepts)
 
     @staticmethod
-    def _dot(matrix: _Rows, row_of: dict[str, int], weights: dict[str, float],
+    def _dot(matrix: SparseRows, row_of: dict[str, int], weights: dict[str, float],
              n: int) -> np.ndarray:
         pairs = [(row_of[t], w) for t, w in weights.items() if t in row_of and w > 0]
         return matrix.weighted_sum(pairs) if pairs else np.zeros(n)
@@ -652,10 +335,11 @@ class BM25Index:
             allowed &= np.isin(self._kinds, sorted(kind_set))
         if municipality:
             allowed &= (self._municipalities == "") | (self._municipalities == municipality)
-        lexical = self._dot(self._bm25, self._term_row, q_terms, n)
+        lexical = self._bm25.scores(q_terms)
         cosine = self._dot(self._grams, self._gram_row, self._gram_vector(_ngrams(q_terms)), n)
-        keep = allowed & ((lexical > 0) | (cosine >= NGRAM_MIN))
-        score = lexical + NGRAM_WEIGHT * cosine
+        asked = self._questions.scores(q_terms)
+        keep = allowed & ((lexical > 0) | (cosine >= NGRAM_MIN) | (asked > 0))
+        score = lexical + NGRAM_WEIGHT * cosine + W_QUESTION * asked
         if q_topics:
             share = np.zeros(n)
             for t, value in q_topics.items():

@@ -220,6 +220,32 @@ def _check_sources(check: _Checker, item: dict, entry: str) -> None:
             check.add(entry, "sources", f"ugyldig kilde-URL: {src!r}")
 
 
+QUESTION_MAX = 300  # characters in one example question
+
+
+def _check_questions(check: _Checker, item: dict, entry: str) -> None:
+    """`questions`: optional example questions the entry answers, as citizens ask them."""
+    value = item.get("questions")
+    if value is None:
+        return
+    if not isinstance(value, list):
+        check.add(entry, "questions", "skal være en liste af spørgsmål")
+        return
+    seen: set[str] = set()
+    for question in value:
+        if not isinstance(question, str) or not question.strip():
+            check.add(entry, "questions", f"tomt spørgsmål eller ikke tekst: {question!r}")
+            continue
+        text = " ".join(question.split())
+        if len(text) > QUESTION_MAX:
+            check.add(entry, "questions", f"spørgsmålet er over {QUESTION_MAX} tegn: "
+                                          f"{text[:40]!r}…")
+        key = fold(text).rstrip("?!. ")
+        if key in seen:
+            check.add(entry, "questions", f"spørgsmålet står to gange: {text!r}")
+        seen.add(key)
+
+
 def _check_topics(root: Path, data: KnowledgeData, problems: list[Problem]) -> set[str]:
     check = _Checker("topics.yml", problems)
     raw = _read_yaml(root / "topics.yml", root, problems)
@@ -301,6 +327,7 @@ def _check_policies(root: Path, data: KnowledgeData, problems: list[Problem],
                 allowed = ", ".join(sorted(STATEMENT_KINDS))
                 check.add(entry, "kind", f"ukendt type {kind!r} ({allowed})")
             check.id_list(item, entry, "topics", topics, "emne")
+            _check_questions(check, item, entry)
         data.policies.append({**raw, "_file": rel})
 
 
@@ -340,6 +367,7 @@ def _check_services(root: Path, data: KnowledgeData, problems: list[Problem],
             check.add(entry, "priority", "skal være et heltal")
         _check_sources(check, item, entry)
         _check_date(check, item, entry, "verified_on")
+        _check_questions(check, item, entry)
         data.services.append(item)
 
 
@@ -354,6 +382,7 @@ def _check_laws(root: Path, data: KnowledgeData, problems: list[Problem],
             check.text(item, entry, name)
         check.id_list(item, entry, "topics", topics, "emne")
         _check_sources(check, item, entry)
+        _check_questions(check, item, entry)
         data.laws.append(item)
 
 
@@ -367,12 +396,12 @@ def _check_synonyms(root: Path, data: KnowledgeData, problems: list[Problem],
     path = root / "synonyms.yml"
     if not path.exists():
         return
-    from assistant.kb.search import _stop_words  # spaCy's Danish stop words, loaded lazily
+    from assistant.kb.analysis import stop_words  # spaCy's Danish stop words, loaded lazily
 
     check = _Checker("synonyms.yml", problems)
     raw = _read_yaml(path, root, problems)
     seen: dict[str, str] = {}
-    stop = _stop_words()
+    stop = stop_words()
     for i, item in enumerate(_file_entries(raw, "groups", check), 1):
         entry = _label(item, i)
         check.unique_id(item, entry, seen)
