@@ -42,11 +42,6 @@ class QuestionIndex:
         self._owners = np.asarray(owners, dtype=np.intp)
         self._bm25 = BM25(docs) if docs else None
 
-    @property
-    def vocabulary(self) -> frozenset[str]:
-        """Every term of the example questions."""
-        return frozenset(self._bm25.idf) if self._bm25 is not None else frozenset()
-
     def __len__(self) -> int:
         return len(self._owners)
 

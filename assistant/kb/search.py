@@ -11,6 +11,9 @@ A passage's score is the sum of
 * concept matches: every group in `data/knowledge/synonyms.yml` is a concept, indexed as a
   pseudo-term wherever one of its words or phrases occurs, so "min mand slår mig" reaches
   passages about "vold" and "kender ingen" passages about "ensomhed";
+* the best-matching of the passage's staff-written example questions (`questions:`,
+  `question_index.py`), when it shares at least two words with the query, so "jeg vil
+  ikke have at andre bestemmer over mig" reaches the statement on co-determination;
 * a character 3–5-gram TF-IDF cosine, a weak signal for spellings and inflections the
   lemma table does not know;
 
@@ -214,8 +217,6 @@ class BM25Index:
         # BM25 (with weighted term frequencies = BM25F), one row per term, precomputed.
         self._bm25 = BM25(docs)
         self._questions = QuestionIndex([p.questions for p in self.passages], self.thesaurus)
-        # Words a query may use as they are (others are read as their nearest known word).
-        self._known = frozenset(self._bm25.idf)
 
         # Character n-grams: TF-IDF (tf as log(1 + tf)), L2-normalised per passage.
         gram_docs = [_ngrams(d) for d in docs]
@@ -246,7 +247,7 @@ class BM25Index:
 
         # Trigrams of the indexed words, to read unknown query words as their nearest one.
         self._vocab_grams: dict[str, list[str]] = defaultdict(list)
-        for term in sorted(self._known):
+        for term in sorted(self._bm25.idf):
             if len(term) >= 4 and term.isalpha():
                 for g in _trigrams(term):
                     self._vocab_grams[g].append(term)
@@ -290,9 +291,9 @@ class BM25Index:
         if ages:  # "er 16" also searches for "ung", a little lower
             weighted_terms(ages, W_AGE, q)
         for term, weight in list(q.items()):
-            if term in self._known or term.endswith("*"):
+            if term in self._bm25.idf or term.endswith("*"):
                 continue
-            if term.endswith("s") and term[:-1] in self._known:  # genitive: "lokks" -> "lokk"
+            if term.endswith("s") and term[:-1] in self._bm25.idf:  # genitive: "lokks" -> "lokk"
                 q[term[:-1]] += weight
                 continue
             for near, sim in self._fuzzy(term):
@@ -303,10 +304,10 @@ class BM25Index:
         return q, self.thesaurus.topics(concepts)
 
     @staticmethod
-    def _dot(matrix: SparseRows, row_of: dict[str, int], weights: dict[str, float],
-             n: int) -> np.ndarray:
-        pairs = [(row_of[t], w) for t, w in weights.items() if t in row_of and w > 0]
-        return matrix.weighted_sum(pairs) if pairs else np.zeros(n)
+    def _dot(matrix: SparseRows, row_of: dict[str, int], weights: dict[str, float]
+             ) -> np.ndarray:
+        return matrix.weighted_sum([(row_of[t], w) for t, w in weights.items()
+                                    if t in row_of and w > 0])
 
     def search(self, query: str, *, topics: Iterable[str] | None = None,
                municipality: str | None = None, kinds: Iterable[str] | None = None,
@@ -336,7 +337,7 @@ class BM25Index:
         if municipality:
             allowed &= (self._municipalities == "") | (self._municipalities == municipality)
         lexical = self._bm25.scores(q_terms)
-        cosine = self._dot(self._grams, self._gram_row, self._gram_vector(_ngrams(q_terms)), n)
+        cosine = self._dot(self._grams, self._gram_row, self._gram_vector(_ngrams(q_terms)))
         asked = self._questions.scores(q_terms)
         keep = allowed & ((lexical > 0) | (cosine >= NGRAM_MIN) | (asked > 0))
         score = lexical + NGRAM_WEIGHT * cosine + W_QUESTION * asked
