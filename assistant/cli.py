@@ -134,8 +134,15 @@ def _eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
         if model is None or not model.exists():
             print("No trained model found; run 'make train' first.", file=sys.stderr)
             return 2
-    results = nlu_eval.evaluate(model, peers=not args.gate, massive_n=args.massive)
-    command = "assistant eval nlu" + (" --gate" if args.gate else "")
+    also = [Path(a) for a in args.also]
+    missing = [str(a) for a in also if not a.is_file()]
+    if missing:
+        print(f"--also: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    results = nlu_eval.evaluate(model, peers=not args.gate, massive_n=args.massive,
+                                also=[a.resolve() for a in also])
+    command = "assistant eval nlu" + (" --gate" if args.gate else "") + "".join(
+        f" --also {a}" for a in args.also)
     stem = "nlu_gate" if args.gate else "nlu_eval"
     path = nlu_eval.write_reports(results, Path(args.out), command, stem)
     print(path.read_text(encoding="utf-8").split("\n\nPer intent")[0])
@@ -221,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev_nlu.add_argument("--out", default="reports")
     ev_nlu.add_argument("--massive", type=int, default=1000,
                         help="MASSIVE sentences to check for false support hits")
+    ev_nlu.add_argument("--also", action="append", default=[], metavar="FILE",
+                        help="also score this held-out file (a new blind set, measured once "
+                             "before it joins the gate); repeatable")
     ev_nlu.set_defaults(func=_eval_nlu)
 
     privacy = sub.add_parser("privacy", help="retention and deletion").add_subparsers(

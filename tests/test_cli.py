@@ -158,3 +158,16 @@ def test_missing_subcommand_is_a_usage_error(settings, capsys):
         main(["kb"], settings=settings)
     assert exit_info.value.code == 2
     assert "usage" in capsys.readouterr().err
+
+
+# --- eval nlu -----------------------------------------------------------------------------
+
+
+def test_eval_nlu_also_names_a_missing_file(settings, capsys, tmp_path):
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not read: the missing file is reported first")
+    code = main(["eval", "nlu", "--gate", "--model", str(model),
+                 "--also", str(tmp_path / "heldout_v9.yml")], settings=settings)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--also: no such file:" in err and "heldout_v9.yml" in err

@@ -206,10 +206,13 @@ def _score_sets(name: str, sets: dict[str, list[Example]], predict: Predictor,
     return result
 
 
-def evaluate(model: Path | None, peers: bool, massive_n: int) -> list[Result]:
+def evaluate(model: Path | None, peers: bool, massive_n: int,
+             also: Sequence[Path] = ()) -> list[Result]:
+    """Score on every set in HELDOUT_SETS plus `also` (a new blind set measured once)."""
     training = _training_texts()
     keys = {example_key(t) for t in training}
-    full = {p.name: load_examples([p]) for p in HELDOUT_SETS if p.exists()}
+    paths = [p for p in HELDOUT_SETS if p.exists()] + [p for p in also if p not in HELDOUT_SETS]
+    full = {p.name: load_examples([p]) for p in paths}
     sets = {name: held_out_only(examples, keys) for name, examples in full.items()}
     left_out = {name: len(full[name]) - len(sets[name]) for name in full}
     massive = massive_sample(massive_n, exclude=training)
