@@ -62,3 +62,15 @@ def test_lawn_mowing_is_not_a_crisis(parse) -> None:
 ])
 def test_topics_without_aeoeaa(parse, text: str, intent: str) -> None:
     assert parse(text)["intent"]["name"] == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("jeg bor i Randers", "inform_municipality"),
+    ("Sønderborg kommune", "inform_municipality"),
+    ("kan man gå til AA møder i Herning", "ask_addiction"),
+    ("gældsrådgivning i Vejle kommune", "ask_economy"),
+])
+def test_a_municipality_with_a_question_is_the_question(parse, text: str, intent: str) -> None:
+    result = parse(text)
+    assert result["intent"]["name"] == intent
+    assert [e["entity"] for e in result["entities"]] == ["municipality"]

@@ -4,12 +4,15 @@
   and normalises them to the official short name.
 - :class:`FoldedCountVectorsFeaturizer` is Rasa's CountVectorsFeaturizer on text with
   æ/ø/å spellings folded, so "okonomi", "oekonomi" and "økonomi" share features.
+- :class:`MunicipalityIntentResolver` keeps a message that names a municipality and asks for
+  something else ("AA møder i Herning") from being taken as `inform_municipality`.
 - :class:`CrisisPatternClassifier` runs after the intent classifiers and the fallback
   classifier and forces `emergency` / `suicidal_crisis` when a reviewed pattern matches.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -37,6 +40,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.nlu import intent_resolver
 from assistant.nlu.crisis import CrisisDetector, default_detector
 from assistant.nlu.municipality import MunicipalityMatcher, default_matcher
 from assistant.text import fold
@@ -90,6 +94,79 @@ class MunicipalityEntityExtractor(GraphComponent, EntityExtractorMixin):
                 others = [e for e in message.get(ENTITIES, [])
                           if e.get(ENTITY_ATTRIBUTE_TYPE) != ENTITY_NAME]
                 message.set(ENTITIES, others + found, add_to_output=True)
+        return messages
+
+
+def _municipality_spans(message: Message) -> list[tuple[int, int]]:
+    return [(e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END])
+            for e in message.get(ENTITIES, []) or []
+            if e.get(ENTITY_ATTRIBUTE_TYPE) == ENTITY_NAME]
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class MunicipalityIntentResolver(GraphComponent):
+    """Replaces `inform_municipality` when the message says more than where one lives.
+
+    Trained on the words of the `inform_municipality` examples (see
+    assistant/nlu/intent_resolver.py); runs after the FallbackClassifier.
+    """
+
+    VOCABULARY_FILE = "inform_vocabulary.json"
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"min_confidence": intent_resolver.DEFAULT_MIN_CONFIDENCE}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource, vocabulary: set[str] | None = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.vocabulary = vocabulary or set()
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext
+               ) -> MunicipalityIntentResolver:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.vocabulary = intent_resolver.inform_vocabulary(
+            (m.get(TEXT) or "", _municipality_spans(m))
+            for m in training_data.intent_examples
+            if m.get(INTENT) == intent_resolver.INFORM)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.VOCABULARY_FILE).write_text(
+                json.dumps(sorted(self.vocabulary), ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any
+             ) -> MunicipalityIntentResolver:
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = json.loads((directory / cls.VOCABULARY_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            words = []
+        return cls(config, model_storage, resource, set(words))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            ranking = message.get(INTENT_RANKING_KEY, []) or []
+            chosen = intent_resolver.resolve(
+                message.get(TEXT) or "", _municipality_spans(message), ranking,
+                self.vocabulary, self._config["min_confidence"])
+            if chosen is None:
+                continue
+            reordered = [chosen] + [r for r in ranking if r is not chosen]
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, reordered, add_to_output=True)
         return messages
 
 
