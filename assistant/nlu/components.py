@@ -41,7 +41,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.nlu import intent_resolver
-from assistant.nlu.crisis import CrisisDetector, default_detector
+from assistant.nlu.crisis import CRISIS_INTENTS, CrisisDetector, default_detector
 from assistant.nlu.municipality import MunicipalityMatcher, default_matcher
 from assistant.text import fold
 
@@ -200,8 +200,10 @@ class CrisisPatternClassifier(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            hit = self.detector.detect(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            hit = self.detector.detect(text)
             if hit is None:
+                self._demote_false_friend(message, text)
                 continue
             forced = {INTENT_NAME_KEY: hit.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [forced] + [
@@ -212,6 +214,22 @@ class CrisisPatternClassifier(GraphComponent):
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             message.set("crisis_pattern", hit.pattern_id, add_to_output=True)
         return messages
+
+    def _demote_false_friend(self, message: Message, text: str) -> None:
+        """The classifier's crisis guess on a reviewed false friend ("kan I slå græsset hos
+        mig, jeg er 84") gives way to its best non-crisis intent. Only when no crisis
+        pattern matched: the patterns are checked first and always win."""
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent not in CRISIS_INTENTS or not self.detector.false_friend(text):
+            return
+        ranking = message.get(INTENT_RANKING_KEY, []) or []
+        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in CRISIS_INTENTS]
+        if not rest:
+            return
+        message.set(INTENT, rest[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, rest + [r for r in ranking if r not in rest],
+                    add_to_output=True)
+        message.set("crisis_false_friend", True, add_to_output=True)
 
 
 @DefaultV1Recipe.register(

@@ -147,6 +147,14 @@ class CrisisDetector:
                 hit = self._match(squeezed, 1)
         return hit
 
+    def false_friend(self, text: str) -> bool:
+        """Whether the message holds a reviewed non-crisis phrase (an `unless` entry):
+        "slå græsset", "dør af grin", a course about suicide prevention ..."""
+        folded = fold(" ".join(text.split()))
+        variants = [(folded, 0), (_squeeze_text(folded), 1)]
+        return any(pattern[variant].search(t) for t, variant in variants
+                   for pattern in self._unless)
+
     def _match(self, folded: str, variant: int) -> CrisisHit | None:
         for pattern in self._unless:
             folded = pattern[variant].sub(" ", folded)
