@@ -158,3 +158,13 @@ def test_emergency_is_checked_before_suicidal_crisis():
     spec = {"patterns": {"suicidal_crisis": [{"id": "s", "regex": "hjælp"}],
                          "emergency": [{"id": "e", "regex": "hjælp"}]}}
     assert CrisisDetector(spec).detect("hjælp").intent == "emergency"
+
+
+def test_shouted_patterns_need_capitals_and_name_a_broken_entry():
+    spec = {"patterns": {"emergency": [{"id": "x", "regex": "zzz"}]},
+            "shouted": ["^hjælp$"]}
+    detector = CrisisDetector(spec)
+    assert detector.detect("HJÆLP").pattern_id == "shouted"
+    assert detector.detect("hjælp") is None
+    with pytest.raises(CrisisPatternError, match=r"shouted\[0\]"):
+        CrisisDetector({**spec, "shouted": ["(hjælp"]})

@@ -7,6 +7,9 @@ data. Both text and patterns are lower-cased with æ/ø/å spellings folded, so 
 Typed doubled letters ("vill", "selvmmord", "slåår") are caught by a second pass in which
 runs of one letter are squeezed to one, in the message and in the patterns alike.
 
+The optional `shouted:` section lists patterns that count as an emergency only when the
+message is typed in capitals ("HJÆLP" is a cry; a lone "hjælp" asks what the assistant can do).
+
 The optional `words:` section names reusable word lists (people, violence verbs ...). A
 pattern or another list refers to one as `{name}`, which becomes `(?:word1|word2|...)`.
 """
@@ -130,6 +133,9 @@ class CrisisDetector:
                     raise CrisisPatternError(f"{where}: id og regex (tekst) skal udfyldes")
                 regex = _compile(_expand(entry["regex"], lists, where), where)
                 self._patterns.append((intent, entry["id"], regex))
+        self._shouted = [_compile(_expand(p, lists, f"{source}: shouted[{i}]"),
+                                  f"{source}: shouted[{i}]")
+                         for i, p in enumerate(spec.get("shouted") or [])]
         unknown = set(spec["patterns"]) - set(CRISIS_INTENTS)
         if unknown:
             raise CrisisPatternError(f"{source}: ukendt intent {sorted(unknown)}")
@@ -140,6 +146,8 @@ class CrisisDetector:
 
     def detect(self, text: str) -> CrisisHit | None:
         folded = fold(" ".join(text.split()))
+        if _is_shouted(text) and any(p[0].search(folded) for p in self._shouted):
+            return CrisisHit("emergency", "shouted")
         hit = self._match(folded, 0)
         if hit is None:
             squeezed = _squeeze_text(folded)
@@ -162,6 +170,12 @@ class CrisisDetector:
             if regex[variant].search(folded):
                 return CrisisHit(intent, pattern_id)
         return None
+
+
+def _is_shouted(text: str) -> bool:
+    """Typed in capitals: at least four letters and no lower-case one."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
 @lru_cache(maxsize=1)
