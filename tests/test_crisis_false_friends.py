@@ -54,3 +54,13 @@ def test_a_crisis_guess_without_a_false_friend_stays(detector):
                          ("ask_mental_health", 0.4))
     CrisisPatternClassifier(detector).process([message])
     assert message.get("intent")["name"] == "suicidal_crisis"
+
+
+@pytest.mark.parametrize("text", [
+    "hvordan dræber man bladlus paa roserne",
+    "maa man skyde fotos med drone over havnen",
+    "jeg er ved at dø af kedsomhed i det her venteværelse",
+])
+def test_pests_photos_and_boredom_are_false_friends(detector, text):
+    assert detector.detect(text) is None
+    assert detector.false_friend(text)
