@@ -44,7 +44,8 @@ MAX_BODY_BYTES = 64 * 1024
 BURST = 12  # messages …
 BURST_WINDOW = 10.0  # … per this many seconds per conversation
 SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and lone surrogates (they cannot be encoded: spaCy fails on them).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 REPLY_BUDGET = float(os.environ.get("REPLY_BUDGET_SECONDS", "2.7"))
 ACTION_TIMEOUT = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "1.5"))
 
@@ -211,11 +212,23 @@ def guard(on_new_message: Handler, burst: _Burst) -> Handler:
         except asyncio.TimeoutError:
             logger.error("reply budget of %.1fs exceeded; sent the safe reply", REPLY_BUDGET)
         except Exception as err:  # noqa: BLE001 - the person must always get an answer
-            logger.error("message handling failed: %s", err.__class__.__name__)
+            logger.error("message handling failed: %s", _describe(err))
         if output.count == 0:
             await output.send_text_message(sender, _Texts.get("utter_safe_error"))
 
     return guarded
+
+
+def _describe(err: BaseException) -> str:
+    """Exception class names down the cause chain and a graph node's name – never the
+    message text itself, which may hold what the person wrote."""
+    names = []
+    seen: BaseException | None = err
+    while seen is not None and len(names) < 5:
+        names.append(seen.__class__.__name__)
+        seen = seen.__cause__ or seen.__context__
+    node = re.search(r"for node '?([\w.-]+)", str(err))
+    return " <- ".join(names) + (f" (node {node.group(1)})" if node else "")
 
 
 def _error(status: int, key: str) -> response.HTTPResponse:

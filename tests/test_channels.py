@@ -88,6 +88,18 @@ def test_control_characters_are_removed_before_processing() -> None:
     assert seen == ["hej med dig"]
 
 
+def test_lone_surrogates_are_removed_before_processing() -> None:
+    seen: list[str] = []
+
+    async def record(message: UserMessage) -> None:
+        seen.append(message.text)
+        await replies_hej(message)
+
+    run_guarded(record, "hej\ud800 med\udfff dig")
+    assert seen == ["hej med dig"]
+    assert seen[0].encode("utf-8")
+
+
 # --- socket.io: the Origin check and sessions (session_persistence) -----------------------
 
 SESSION = "0123456789abcdef0123456789abcdef"
