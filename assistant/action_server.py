@@ -24,6 +24,9 @@ def warm_up() -> None:
     default_matcher()
     if kb.index.topic_model is not None:
         kb.index.topic_model.predict("")  # fits the topic prior (a few seconds)
+    # One search builds what the first search would otherwise build while a person waits
+    # (the lemma table, the example-question index): about 4 s, longer than an action may take.
+    kb.search("hjælp til gæld", k=1)
     logger.info("action server ready: %d services, %d statements", len(kb.services),
                 len(kb.statements))
 
