@@ -77,25 +77,23 @@ def test_rapid_repeats_are_slowed_down() -> None:
     assert other[0]["text"] == "Hej!"
 
 
-def test_control_characters_are_removed_before_processing() -> None:
+def text_reaching_rasa(text: str) -> list[str]:
     seen: list[str] = []
 
     async def record(message: UserMessage) -> None:
         seen.append(message.text)
         await replies_hej(message)
 
-    run_guarded(record, "  hej\x00 med\x07 dig  ")
-    assert seen == ["hej med dig"]
+    run_guarded(record, text)
+    return seen
+
+
+def test_control_characters_are_removed_before_processing() -> None:
+    assert text_reaching_rasa("  hej\x00 med\x07 dig  ") == ["hej med dig"]
 
 
 def test_lone_surrogates_are_removed_before_processing() -> None:
-    seen: list[str] = []
-
-    async def record(message: UserMessage) -> None:
-        seen.append(message.text)
-        await replies_hej(message)
-
-    run_guarded(record, "hej\ud800 med\udfff dig")
+    seen = text_reaching_rasa("hej\ud800 med\udfff dig")
     assert seen == ["hej med dig"]
     assert seen[0].encode("utf-8")
 
