@@ -215,6 +215,13 @@ def test_violence_hotline_comes_before_anything_municipal(kb, phrases, municipal
     assert keys(replies)[-1] == "utter_next_violence"
 
 
+def test_violence_answer_shows_112_before_anything_else(kb, phrases):
+    """ "min mand slår mig" is answered as violence (not an emergency) unless the message says
+    it is happening now; a person in danger must still see 112 first."""
+    first = violence_answer(kb, None, phrases)[0]
+    assert phrases.get(first.response).startswith("Er du i fare lige nu, så ring 112.")
+
+
 def test_violence_includes_municipal_statement_for_seed(kb, phrases):
     for municipality in SEEDS:
         if kb.statements_for(municipality, "violence"):

@@ -211,7 +211,7 @@ def test_suicidal_message_gets_the_first_line_suicide_services(kb):
 
 
 @pytest.mark.parametrize(("query", "reason"), [
-    ("min kæreste slår mig", "a violence pattern the prior reads as violence"),
+    ("min kæreste slår mig og jeg er bange", "a violence pattern the prior reads as violence"),
     ("min datter skader sig selv, hvordan skal jeg tale med hende", "a relative asking"),
 ])
 def test_crisis_patterns_read_as_violence_or_relatives_rank_as_usual(kb, query, reason):
