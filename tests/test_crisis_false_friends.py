@@ -1,4 +1,5 @@
-"""The classifier's crisis guess gives way on a reviewed false friend ("slå græsset")."""
+"""The classifier's crisis guess gives way on a reviewed false friend ("slå græsset"), and
+its emergency guess on a message that says the danger is not now."""
 
 from __future__ import annotations
 
@@ -64,3 +65,33 @@ def test_a_crisis_guess_without_a_false_friend_stays(detector):
 def test_pests_photos_and_boredom_are_false_friends(detector, text):
     assert detector.detect(text) is None
     assert detector.false_friend(text)
+
+
+@pytest.mark.parametrize("text", [
+    "han følger efter mig og står udenfor min arbejdsplads flere gange om ugen",
+    "min far truede min mor for mange år siden",
+    "ikke lige nu",
+    "der er vold hjemme hos os, men ikke lige nu, han sover",
+    "min veninde har blåt øje hver anden uge og siger hun er faldet",
+])
+def test_an_emergency_guess_on_something_that_is_not_now_gives_way(detector, text):
+    assert detector.detect(text) is None and detector.not_acute(text)
+    message = classified(text, ("emergency", 0.6), ("ask_violence", 0.3))
+    CrisisPatternClassifier(detector).process([message])
+    assert message.get("intent")["name"] == "ask_violence"
+
+
+@pytest.mark.parametrize("text", [
+    "han står udenfor min dør lige nu og har gjort det flere gange",
+    "det er sket flere gange, ring til politiet",
+])
+def test_now_words_keep_the_emergency_guess(detector, text):
+    assert not detector.not_acute(text)
+
+
+def test_a_suicidal_guess_is_never_changed_for_not_acute(detector):
+    text = "jeg har tit tænkt at jeg ikke gider mere"
+    assert detector.not_acute(text)
+    message = classified(text, ("suicidal_crisis", 0.5), ("ask_mental_health", 0.4))
+    CrisisPatternClassifier(detector).process([message])
+    assert message.get("intent")["name"] == "suicidal_crisis"

@@ -217,10 +217,14 @@ class CrisisPatternClassifier(GraphComponent):
 
     def _demote_false_friend(self, message: Message, text: str) -> None:
         """The classifier's crisis guess on a reviewed false friend ("kan I slå græsset hos
-        mig, jeg er 84") gives way to its best non-crisis intent. Only when no crisis
-        pattern matched: the patterns are checked first and always win."""
+        mig, jeg er 84"), or its `emergency` guess on a message that says the danger is not
+        now ("flere gange om ugen"), gives way to its best non-crisis intent. Only when no
+        crisis pattern matched: the patterns are checked first and always win."""
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if intent not in CRISIS_INTENTS or not self.detector.false_friend(text):
+        if intent not in CRISIS_INTENTS:
+            return
+        if not (self.detector.false_friend(text)
+                or (intent == "emergency" and self.detector.not_acute(text))):
             return
         ranking = message.get(INTENT_RANKING_KEY, []) or []
         rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in CRISIS_INTENTS]

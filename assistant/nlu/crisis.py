@@ -136,6 +136,9 @@ class CrisisDetector:
         self._shouted = [_compile(_expand(p, lists, f"{source}: shouted[{i}]"),
                                   f"{source}: shouted[{i}]")
                          for i, p in enumerate(spec.get("shouted") or [])]
+        self._not_acute = [_compile(_expand(p, lists, f"{source}: not_acute[{i}]"),
+                                    f"{source}: not_acute[{i}]")
+                           for i, p in enumerate(spec.get("not_acute") or [])]
         unknown = set(spec["patterns"]) - set(CRISIS_INTENTS)
         if unknown:
             raise CrisisPatternError(f"{source}: ukendt intent {sorted(unknown)}")
@@ -162,6 +165,12 @@ class CrisisDetector:
         variants = [(folded, 0), (_squeeze_text(folded), 1)]
         return any(pattern[variant].search(t) for t, variant in variants
                    for pattern in self._unless)
+
+    def not_acute(self, text: str) -> bool:
+        """Whether the message says the danger is not now (a `not_acute` entry): "flere
+        gange om ugen", "sidste år", with no "lige nu"."""
+        folded = fold(" ".join(text.split()))
+        return any(pattern[0].search(folded) for pattern in self._not_acute)
 
     def _match(self, folded: str, variant: int) -> CrisisHit | None:
         for pattern in self._unless:
