@@ -52,9 +52,10 @@ HELDOUT_V10 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v10.yml"
 HELDOUT_V11 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v11.yml"
 HELDOUT_V12 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v12.yml"
 HELDOUT_V13 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v13.yml"
+HELDOUT_V14 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v14.yml"
 HELDOUT_SETS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_CRISIS_V4, HELDOUT_V5, HELDOUT_V6,
                 HELDOUT_V7, HELDOUT_V8, HELDOUT_V9, HELDOUT_V10, HELDOUT_V11,
-                HELDOUT_V12, HELDOUT_V13)
+                HELDOUT_V12, HELDOUT_V13, HELDOUT_V14)
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 MASSIVE = PROJECT_ROOT.parent / "shared" / "reference" / "massive_da-DK_train.jsonl"
 CRISIS = ("emergency", "suicidal_crisis")
