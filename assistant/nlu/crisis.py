@@ -110,14 +110,23 @@ def _compile(source: str, where: str) -> tuple[re.Pattern[str], re.Pattern[str]]
         raise CrisisPatternError(f"{where}: regex: {err}") from err
 
 
+def _compile_section(spec: dict, name: str, lists: dict[str, str], source: str
+                     ) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+    """The patterns of a top-level list section (`unless`, `shouted`, `not_acute`)."""
+    return [_compile(_expand(p, lists, f"{source}: {name}[{i}]"), f"{source}: {name}[{i}]")
+            for i, p in enumerate(spec.get(name) or [])]
+
+
+def _normalise(text: str) -> str:
+    return fold(" ".join(text.split()))
+
+
 class CrisisDetector:
     def __init__(self, spec: dict, source: str = "crisis_patterns.yml") -> None:
         if not isinstance(spec, dict) or not isinstance(spec.get("patterns"), dict):
             raise CrisisPatternError(f"{source}: 'patterns' mangler")
         lists = _word_lists(spec.get("words"), source)
-        self._unless = [_compile(_expand(p, lists, f"{source}: unless[{i}]"),
-                                 f"{source}: unless[{i}]")
-                        for i, p in enumerate(spec.get("unless") or [])]
+        self._unless = _compile_section(spec, "unless", lists, source)
         self._patterns: list[tuple[str, str, tuple[re.Pattern[str], re.Pattern[str]]]] = []
         # Emergencies are checked first: acute danger outranks everything.
         for intent in CRISIS_INTENTS:
@@ -133,12 +142,8 @@ class CrisisDetector:
                     raise CrisisPatternError(f"{where}: id og regex (tekst) skal udfyldes")
                 regex = _compile(_expand(entry["regex"], lists, where), where)
                 self._patterns.append((intent, entry["id"], regex))
-        self._shouted = [_compile(_expand(p, lists, f"{source}: shouted[{i}]"),
-                                  f"{source}: shouted[{i}]")
-                         for i, p in enumerate(spec.get("shouted") or [])]
-        self._not_acute = [_compile(_expand(p, lists, f"{source}: not_acute[{i}]"),
-                                    f"{source}: not_acute[{i}]")
-                           for i, p in enumerate(spec.get("not_acute") or [])]
+        self._shouted = _compile_section(spec, "shouted", lists, source)
+        self._not_acute = _compile_section(spec, "not_acute", lists, source)
         unknown = set(spec["patterns"]) - set(CRISIS_INTENTS)
         if unknown:
             raise CrisisPatternError(f"{source}: ukendt intent {sorted(unknown)}")
@@ -148,7 +153,7 @@ class CrisisDetector:
         return cls(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
 
     def detect(self, text: str) -> CrisisHit | None:
-        folded = fold(" ".join(text.split()))
+        folded = _normalise(text)
         if _is_shouted(text) and any(p[0].search(folded) for p in self._shouted):
             return CrisisHit("emergency", "shouted")
         hit = self._match(folded, 0)
@@ -161,7 +166,7 @@ class CrisisDetector:
     def false_friend(self, text: str) -> bool:
         """Whether the message holds a reviewed non-crisis phrase (an `unless` entry):
         "slå græsset", "dør af grin", a course about suicide prevention ..."""
-        folded = fold(" ".join(text.split()))
+        folded = _normalise(text)
         variants = [(folded, 0), (_squeeze_text(folded), 1)]
         return any(pattern[variant].search(t) for t, variant in variants
                    for pattern in self._unless)
@@ -169,7 +174,7 @@ class CrisisDetector:
     def not_acute(self, text: str) -> bool:
         """Whether the message says the danger is not now (a `not_acute` entry): "flere
         gange om ugen", "sidste år", with no "lige nu"."""
-        folded = fold(" ".join(text.split()))
+        folded = _normalise(text)
         return any(pattern[0].search(folded) for pattern in self._not_acute)
 
     def _match(self, folded: str, variant: int) -> CrisisHit | None:
