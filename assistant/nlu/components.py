@@ -203,7 +203,7 @@ class CrisisPatternClassifier(GraphComponent):
             text = message.get(TEXT) or ""
             hit = self.detector.detect(text)
             if hit is None:
-                self._demote_false_friend(message, text)
+                self._demote_classifier_crisis(message, text)
                 continue
             forced = {INTENT_NAME_KEY: hit.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [forced] + [
@@ -215,7 +215,7 @@ class CrisisPatternClassifier(GraphComponent):
             message.set("crisis_pattern", hit.pattern_id, add_to_output=True)
         return messages
 
-    def _demote_false_friend(self, message: Message, text: str) -> None:
+    def _demote_classifier_crisis(self, message: Message, text: str) -> None:
         """The classifier's crisis guess on a reviewed false friend ("kan I slå græsset hos
         mig, jeg er 84"), or its `emergency` guess on a message that says the danger is not
         now ("flere gange om ugen"), gives way to its best non-crisis intent. Only when no
