@@ -43,19 +43,11 @@ HELDOUT_V5 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v5.yml"
 # 8 of 50 emergency and 3 of 50 suicidal_crisis missed); a development set since the sixth
 # data round and the patterns that followed.
 HELDOUT_V6 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v6.yml"
-# v7 … v10: all intents, each written blind on 2026-12-03 and measured once with
+# v7 … v14: all intents, each written blind on 2026-12-03 and measured once with
 # `assistant eval nlu --gate --also <file>` before it joined the gate (docs/nlu.md).
-HELDOUT_V7 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v7.yml"
-HELDOUT_V8 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v8.yml"
-HELDOUT_V9 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v9.yml"
-HELDOUT_V10 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v10.yml"
-HELDOUT_V11 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v11.yml"
-HELDOUT_V12 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v12.yml"
-HELDOUT_V13 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v13.yml"
-HELDOUT_V14 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v14.yml"
+BLIND_V7_ON = tuple(PROJECT_ROOT / "tests" / "nlu" / f"heldout_v{n}.yml" for n in range(7, 15))
 HELDOUT_SETS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_CRISIS_V4, HELDOUT_V5, HELDOUT_V6,
-                HELDOUT_V7, HELDOUT_V8, HELDOUT_V9, HELDOUT_V10, HELDOUT_V11,
-                HELDOUT_V12, HELDOUT_V13, HELDOUT_V14)
+                *BLIND_V7_ON)
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 MASSIVE = PROJECT_ROOT.parent / "shared" / "reference" / "massive_da-DK_train.jsonl"
 CRISIS = ("emergency", "suicidal_crisis")
