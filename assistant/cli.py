@@ -141,8 +141,9 @@ def _eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     results = nlu_eval.evaluate(model, peers=not args.gate, massive_n=args.massive,
                                 also=[a.resolve() for a in also])
-    command = "assistant eval nlu" + (" --gate" if args.gate else "") + "".join(
-        f" --also {a}" for a in args.also)
+    command = ("assistant eval nlu" + (" --gate" if args.gate else "")
+               + (f" --model {args.model}" if args.model else "")
+               + "".join(f" --also {a}" for a in args.also))
     stem = "nlu_gate" if args.gate else "nlu_eval"
     path = nlu_eval.write_reports(results, Path(args.out), command, stem)
     print(path.read_text(encoding="utf-8").split("\n\nPer intent")[0])

@@ -171,3 +171,26 @@ def test_eval_nlu_also_names_a_missing_file(settings, capsys, tmp_path):
     assert code == 2
     err = capsys.readouterr().err
     assert "--also: no such file:" in err and "heldout_v9.yml" in err
+
+
+def test_eval_nlu_report_names_the_model_it_scored(settings, capsys, tmp_path, monkeypatch):
+    from assistant.evaluation import nlu_eval
+
+    model = tmp_path / "older-model.tar.gz"
+    model.write_bytes(b"not loaded: evaluate is replaced below")
+    scored = nlu_eval.Result(name="this project", macro_f1=0.95, per_intent={},
+                             entity_f1=1.0, oos_recall=1.0,
+                             crisis_recall={"emergency": 1.0, "suicidal_crisis": 1.0},
+                             errors=[])
+    seen: dict = {}
+    monkeypatch.setattr(nlu_eval, "evaluate", lambda m, **kw: seen.update(model=m) or [scored])
+    monkeypatch.setattr(nlu_eval, "write_reports",
+                        lambda results, out, command, stem: seen.update(command=command)
+                        or (out.mkdir(parents=True, exist_ok=True) or out / "r.md"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "r.md").write_text("report", encoding="utf-8")
+    code = main(["eval", "nlu", "--gate", "--model", str(model), "--out",
+                 str(tmp_path / "out")], settings=settings)
+    assert code == 0
+    assert seen["model"] == model
+    assert seen["command"] == f"assistant eval nlu --gate --model {model}"

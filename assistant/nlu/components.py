@@ -4,6 +4,8 @@
   and normalises them to the official short name.
 - :class:`FoldedCountVectorsFeaturizer` is Rasa's CountVectorsFeaturizer on text with
   æ/ø/å spellings folded, so "okonomi", "oekonomi" and "økonomi" share features.
+- :class:`LinearBlendClassifier` blends DIET's intent ranking with a TF-IDF + logistic
+  regression second opinion.
 - :class:`MunicipalityIntentResolver` keeps a message that names a municipality and asks for
   something else ("AA møder i Herning") from being taken as `inform_municipality`.
 - :class:`CrisisPatternClassifier` runs after the intent classifiers and the fallback
@@ -40,8 +42,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.nlu import intent_resolver
+from assistant.nlu import intent_resolver, linear_blend
 from assistant.nlu.crisis import CRISIS_INTENTS, CrisisDetector, default_detector
+from assistant.nlu.linear_blend import LinearIntentModel
 from assistant.nlu.municipality import MunicipalityMatcher, default_matcher
 from assistant.text import fold
 
@@ -167,6 +170,71 @@ class MunicipalityIntentResolver(GraphComponent):
             reordered = [chosen] + [r for r in ranking if r is not chosen]
             message.set(INTENT, chosen, add_to_output=True)
             message.set(INTENT_RANKING_KEY, reordered, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class LinearBlendClassifier(GraphComponent):
+    """Blends DIET's intent ranking with a TF-IDF + logistic-regression model trained on
+    the same examples (assistant/nlu/linear_blend.py); runs right after DIET."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"weight": 0.5, "C": 10.0, "ranking_length": 10}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource, model: LinearIntentModel | None = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        if not 0.0 <= float(self._config["weight"]) <= 1.0:
+            raise ValueError("LinearBlendClassifier: 'weight' must be between 0 and 1, "
+                             f"got {self._config['weight']!r}")
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext
+               ) -> LinearBlendClassifier:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        self.model = LinearIntentModel.fit([m.get(TEXT) for m in examples],
+                                           [m.get(INTENT) for m in examples],
+                                           c=float(self._config["C"]))
+        with self._model_storage.write_to(self._resource) as directory:
+            self.model.save(directory)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LinearBlendClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = LinearIntentModel.load(directory)
+        except (ValueError, FileNotFoundError):
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.model is None or not messages:
+            return messages
+        probabilities = self.model.probabilities([m.get(TEXT) or "" for m in messages])
+        for message, row in zip(messages, probabilities, strict=True):
+            ranking = message.get(INTENT_RANKING_KEY, []) or []
+            linear = dict(zip(self.model.classes, (float(p) for p in row), strict=True))
+            blended = linear_blend.blend(ranking, linear, float(self._config["weight"]),
+                                         int(self._config["ranking_length"]))
+            if blended is ranking or not blended:
+                continue
+            message.set(INTENT, blended[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, blended, add_to_output=True)
         return messages
 
 
