@@ -43,9 +43,9 @@ HELDOUT_V5 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v5.yml"
 # 8 of 50 emergency and 3 of 50 suicidal_crisis missed); a development set since the sixth
 # data round and the patterns that followed.
 HELDOUT_V6 = PROJECT_ROOT / "tests" / "nlu" / "heldout_v6.yml"
-# v7 … v15: all intents, each written blind on 2026-12-03 and measured once with
+# v7 … v16: all intents, each written blind on 2026-12-03 and measured once with
 # `assistant eval nlu --gate --also <file>` before it joined the gate (docs/nlu.md).
-BLIND_V7_ON = tuple(PROJECT_ROOT / "tests" / "nlu" / f"heldout_v{n}.yml" for n in range(7, 16))
+BLIND_V7_ON = tuple(PROJECT_ROOT / "tests" / "nlu" / f"heldout_v{n}.yml" for n in range(7, 17))
 HELDOUT_SETS = (HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_CRISIS_V4, HELDOUT_V5, HELDOUT_V6,
                 *BLIND_V7_ON)
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
