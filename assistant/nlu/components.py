@@ -106,10 +106,29 @@ def _municipality_spans(message: Message) -> list[tuple[int, int]]:
             if e.get(ENTITY_ATTRIBUTE_TYPE) == ENTITY_NAME]
 
 
+class _StoredComponent(GraphComponent):
+    """Shared set-up of the trainable components that keep what they learn in Rasa's model
+    storage (not registered with the recipe itself)."""
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> _StoredComponent:
+        return cls(config, model_storage, resource)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
-class MunicipalityIntentResolver(GraphComponent):
+class MunicipalityIntentResolver(_StoredComponent):
     """Replaces `inform_municipality` when the message says more than where one lives.
 
     Trained on the words of the `inform_municipality` examples (see
@@ -124,16 +143,8 @@ class MunicipalityIntentResolver(GraphComponent):
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
                  resource: Resource, vocabulary: set[str] | None = None) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
+        super().__init__(config, model_storage, resource)
         self.vocabulary = vocabulary or set()
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext
-               ) -> MunicipalityIntentResolver:
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         self.vocabulary = intent_resolver.inform_vocabulary(
@@ -156,9 +167,6 @@ class MunicipalityIntentResolver(GraphComponent):
             words = []
         return cls(config, model_storage, resource, set(words))
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             ranking = message.get(INTENT_RANKING_KEY, []) or []
@@ -176,7 +184,7 @@ class MunicipalityIntentResolver(GraphComponent):
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
-class LinearBlendClassifier(GraphComponent):
+class LinearBlendClassifier(_StoredComponent):
     """Blends DIET's intent ranking with a TF-IDF + logistic-regression model trained on
     the same examples (assistant/nlu/linear_blend.py); runs right after DIET."""
 
@@ -186,19 +194,11 @@ class LinearBlendClassifier(GraphComponent):
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
                  resource: Resource, model: LinearIntentModel | None = None) -> None:
-        self._config = {**self.get_default_config(), **config}
+        super().__init__(config, model_storage, resource)
         if not 0.0 <= float(self._config["weight"]) <= 1.0:
             raise ValueError("LinearBlendClassifier: 'weight' must be between 0 and 1, "
                              f"got {self._config['weight']!r}")
-        self._model_storage = model_storage
-        self._resource = resource
         self.model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext
-               ) -> LinearBlendClassifier:
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
@@ -218,9 +218,6 @@ class LinearBlendClassifier(GraphComponent):
         except (ValueError, FileNotFoundError):
             model = None
         return cls(config, model_storage, resource, model)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None or not messages:
