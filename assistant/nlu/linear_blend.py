@@ -36,10 +36,6 @@ ARRAYS_FILE = "linear_blend.npz"
 META_FILE = "linear_blend.json"
 
 
-def _normalise(text: str) -> str:
-    return fold(text)
-
-
 @dataclass
 class LinearIntentModel:
     """TF-IDF n-grams + multinomial logistic regression, storable without pickle."""
@@ -55,7 +51,7 @@ class LinearIntentModel:
             raise ValueError("the linear intent model needs examples of at least two intents")
         vectorizers = [TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True)
                        for analyzer, ngrams in VECTORIZERS]
-        folded = [_normalise(t) for t in texts]
+        folded = [fold(t) for t in texts]
         features = sp.hstack([v.fit_transform(folded) for v in vectorizers]).tocsr()
         regression = LogisticRegression(C=c, max_iter=3000)
         regression.fit(features, intents)
@@ -63,7 +59,7 @@ class LinearIntentModel:
                    regression.intercept_)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        folded = [_normalise(t) for t in texts]
+        folded = [fold(t) for t in texts]
         features = sp.hstack([v.transform(folded) for v in self.vectorizers]).tocsr()
         scores = features @ self.coef.T + self.intercept
         scores = scores - scores.max(axis=1, keepdims=True)
